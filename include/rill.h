@@ -1,0 +1,371 @@
+/*
+ * rill.h -- the public API of librill, a Kafka client library in C.
+ *
+ * librill produces to and (later) consumes from any Kafka-protocol cluster:
+ * Apache Kafka 2.1+, Redpanda, rill-broker.  Everything here is prefixed
+ * rill_; handles are opaque; every _new has a _destroy.  Unless a function
+ * says otherwise, strings and buffers passed in are copied before the call
+ * returns, and pointers handed to callbacks are valid only during the call.
+ *
+ * Thread-safety is stated per function.  Each client handle runs one
+ * background I/O thread; callbacks never run on it: they run inside
+ * rill_poll() (or rill_flush()) on the application's thread.
+ */
+#ifndef RILL_H
+#define RILL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Only the rill_ API is exported from librill.so. */
+#pragma GCC visibility push(default)
+
+#define RILL_VERSION_STR "0.1.0"
+#define RILL_VERSION 0x000100
+
+/*
+ * Errors.  0 is success.  Positive values, and -1, are Kafka's own protocol
+ * error codes with Kafka's numbers (Errors.java).  Values of -100 and below
+ * are local errors raised by librill itself.
+ */
+typedef enum rill_err {
+    /* Local errors. */
+    RILL_ERR__BEGIN = -100,
+    RILL_ERR_QUEUE_FULL = -101,       /* producer buffer limit reached: poll, retry */
+    RILL_ERR_TIMED_OUT = -102,        /* delivery.timeout.ms or call timeout passed */
+    RILL_ERR_MSG_SIZE_TOO_LARGE = -103, /* record larger than message.max.bytes */
+    RILL_ERR_INVALID_ARG = -104,      /* bad argument to an API call */
+    RILL_ERR_DESTROYED = -105,        /* handle destroyed before delivery */
+    RILL_ERR_TRANSPORT = -106,        /* connection failed or was lost */
+    RILL_ERR_BAD_MSG = -107,          /* malformed response from the broker */
+    RILL_ERR_NO_MEMORY = -108,        /* allocation failed */
+    RILL_ERR_UNKNOWN_PARTITION = -109, /* partition not in the topic */
+    RILL_ERR_UNKNOWN_TOPIC = -110,    /* topic not in the cluster */
+    RILL_ERR_FATAL = -111,            /* idempotent producer state lost; see log */
+    RILL_ERR_UNSUPPORTED_FEATURE = -112, /* broker lacks a required API version */
+    RILL_ERR_ALL_BROKERS_DOWN = -113, /* no bootstrap broker reachable */
+    RILL_ERR_CONFIG = -114,           /* invalid configuration */
+    RILL_ERR_PURGED = -115,           /* message purged from the queue */
+    RILL_ERR_STATE = -116,            /* operation not valid in this state */
+    RILL_ERR_PARTITION_EOF = -117,    /* consumer reached the end of a partition */
+
+    /* Kafka protocol errors. */
+    RILL_ERR_UNKNOWN_SERVER_ERROR = -1,
+    RILL_ERR_NO_ERROR = 0,
+    RILL_ERR_OFFSET_OUT_OF_RANGE = 1,
+    RILL_ERR_CORRUPT_MESSAGE = 2,
+    RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION = 3,
+    RILL_ERR_INVALID_FETCH_SIZE = 4,
+    RILL_ERR_LEADER_NOT_AVAILABLE = 5,
+    RILL_ERR_NOT_LEADER_OR_FOLLOWER = 6,
+    RILL_ERR_REQUEST_TIMED_OUT = 7,
+    RILL_ERR_BROKER_NOT_AVAILABLE = 8,
+    RILL_ERR_REPLICA_NOT_AVAILABLE = 9,
+    RILL_ERR_MESSAGE_TOO_LARGE = 10,
+    RILL_ERR_STALE_CONTROLLER_EPOCH = 11,
+    RILL_ERR_OFFSET_METADATA_TOO_LARGE = 12,
+    RILL_ERR_NETWORK_EXCEPTION = 13,
+    RILL_ERR_COORDINATOR_LOAD_IN_PROGRESS = 14,
+    RILL_ERR_COORDINATOR_NOT_AVAILABLE = 15,
+    RILL_ERR_NOT_COORDINATOR = 16,
+    RILL_ERR_INVALID_TOPIC_EXCEPTION = 17,
+    RILL_ERR_RECORD_LIST_TOO_LARGE = 18,
+    RILL_ERR_NOT_ENOUGH_REPLICAS = 19,
+    RILL_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20,
+    RILL_ERR_INVALID_REQUIRED_ACKS = 21,
+    RILL_ERR_ILLEGAL_GENERATION = 22,
+    RILL_ERR_INCONSISTENT_GROUP_PROTOCOL = 23,
+    RILL_ERR_INVALID_GROUP_ID = 24,
+    RILL_ERR_UNKNOWN_MEMBER_ID = 25,
+    RILL_ERR_INVALID_SESSION_TIMEOUT = 26,
+    RILL_ERR_REBALANCE_IN_PROGRESS = 27,
+    RILL_ERR_INVALID_COMMIT_OFFSET_SIZE = 28,
+    RILL_ERR_TOPIC_AUTHORIZATION_FAILED = 29,
+    RILL_ERR_GROUP_AUTHORIZATION_FAILED = 30,
+    RILL_ERR_CLUSTER_AUTHORIZATION_FAILED = 31,
+    RILL_ERR_INVALID_TIMESTAMP = 32,
+    RILL_ERR_UNSUPPORTED_SASL_MECHANISM = 33,
+    RILL_ERR_ILLEGAL_SASL_STATE = 34,
+    RILL_ERR_UNSUPPORTED_VERSION = 35,
+    RILL_ERR_TOPIC_ALREADY_EXISTS = 36,
+    RILL_ERR_INVALID_PARTITIONS = 37,
+    RILL_ERR_INVALID_REPLICATION_FACTOR = 38,
+    RILL_ERR_INVALID_REPLICA_ASSIGNMENT = 39,
+    RILL_ERR_INVALID_CONFIG = 40,
+    RILL_ERR_NOT_CONTROLLER = 41,
+    RILL_ERR_INVALID_REQUEST = 42,
+    RILL_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT = 43,
+    RILL_ERR_POLICY_VIOLATION = 44,
+    RILL_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER = 45,
+    RILL_ERR_DUPLICATE_SEQUENCE_NUMBER = 46,
+    RILL_ERR_INVALID_PRODUCER_EPOCH = 47,
+    RILL_ERR_INVALID_TXN_STATE = 48,
+    RILL_ERR_INVALID_PRODUCER_ID_MAPPING = 49,
+    RILL_ERR_INVALID_TRANSACTION_TIMEOUT = 50,
+    RILL_ERR_CONCURRENT_TRANSACTIONS = 51,
+    RILL_ERR_TRANSACTION_COORDINATOR_FENCED = 52,
+    RILL_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53,
+    RILL_ERR_SECURITY_DISABLED = 54,
+    RILL_ERR_OPERATION_NOT_ATTEMPTED = 55,
+    RILL_ERR_KAFKA_STORAGE_ERROR = 56,
+    RILL_ERR_LOG_DIR_NOT_FOUND = 57,
+    RILL_ERR_SASL_AUTHENTICATION_FAILED = 58,
+    RILL_ERR_UNKNOWN_PRODUCER_ID = 59,
+    RILL_ERR_REASSIGNMENT_IN_PROGRESS = 60,
+    RILL_ERR_DELEGATION_TOKEN_AUTH_DISABLED = 61,
+    RILL_ERR_DELEGATION_TOKEN_NOT_FOUND = 62,
+    RILL_ERR_DELEGATION_TOKEN_OWNER_MISMATCH = 63,
+    RILL_ERR_DELEGATION_TOKEN_REQUEST_NOT_ALLOWED = 64,
+    RILL_ERR_DELEGATION_TOKEN_AUTHORIZATION_FAILED = 65,
+    RILL_ERR_DELEGATION_TOKEN_EXPIRED = 66,
+    RILL_ERR_INVALID_PRINCIPAL_TYPE = 67,
+    RILL_ERR_NON_EMPTY_GROUP = 68,
+    RILL_ERR_GROUP_ID_NOT_FOUND = 69,
+    RILL_ERR_FETCH_SESSION_ID_NOT_FOUND = 70,
+    RILL_ERR_INVALID_FETCH_SESSION_EPOCH = 71,
+    RILL_ERR_LISTENER_NOT_FOUND = 72,
+    RILL_ERR_TOPIC_DELETION_DISABLED = 73,
+    RILL_ERR_FENCED_LEADER_EPOCH = 74,
+    RILL_ERR_UNKNOWN_LEADER_EPOCH = 75,
+    RILL_ERR_UNSUPPORTED_COMPRESSION_TYPE = 76,
+    RILL_ERR_STALE_BROKER_EPOCH = 77,
+    RILL_ERR_OFFSET_NOT_AVAILABLE = 78,
+    RILL_ERR_MEMBER_ID_REQUIRED = 79,
+    RILL_ERR_PREFERRED_LEADER_NOT_AVAILABLE = 80,
+    RILL_ERR_GROUP_MAX_SIZE_REACHED = 81,
+    RILL_ERR_FENCED_INSTANCE_ID = 82,
+    RILL_ERR_ELIGIBLE_LEADERS_NOT_AVAILABLE = 83,
+    RILL_ERR_ELECTION_NOT_NEEDED = 84,
+    RILL_ERR_NO_REASSIGNMENT_IN_PROGRESS = 85,
+    RILL_ERR_GROUP_SUBSCRIBED_TO_TOPIC = 86,
+    RILL_ERR_INVALID_RECORD = 87,
+    RILL_ERR_UNSTABLE_OFFSET_COMMIT = 88,
+    RILL_ERR_THROTTLING_QUOTA_EXCEEDED = 89,
+    RILL_ERR_PRODUCER_FENCED = 90,
+    RILL_ERR_RESOURCE_NOT_FOUND = 91,
+    RILL_ERR_DUPLICATE_RESOURCE = 92,
+    RILL_ERR_UNACCEPTABLE_CREDENTIAL = 93,
+    RILL_ERR_INCONSISTENT_VOTER_SET = 94,
+    RILL_ERR_INVALID_UPDATE_VERSION = 95,
+    RILL_ERR_FEATURE_UPDATE_FAILED = 96,
+    RILL_ERR_PRINCIPAL_DESERIALIZATION_FAILURE = 97,
+    RILL_ERR_SNAPSHOT_NOT_FOUND = 98,
+    RILL_ERR_POSITION_OUT_OF_RANGE = 99,
+    RILL_ERR_UNKNOWN_TOPIC_ID = 100,
+    RILL_ERR_DUPLICATE_BROKER_REGISTRATION = 101,
+    RILL_ERR_BROKER_ID_NOT_REGISTERED = 102,
+    RILL_ERR_INCONSISTENT_TOPIC_ID = 103,
+    RILL_ERR_INCONSISTENT_CLUSTER_ID = 104,
+    RILL_ERR_TRANSACTIONAL_ID_NOT_FOUND = 105,
+    RILL_ERR_FETCH_SESSION_TOPIC_ID_ERROR = 106,
+    RILL_ERR_INELIGIBLE_REPLICA = 107,
+    RILL_ERR_NEW_LEADER_ELECTED = 108,
+    RILL_ERR_OFFSET_MOVED_TO_TIERED_STORAGE = 109,
+    RILL_ERR_FENCED_MEMBER_EPOCH = 110,
+    RILL_ERR_UNRELEASED_INSTANCE_ID = 111,
+    RILL_ERR_UNSUPPORTED_ASSIGNOR = 112,
+    RILL_ERR_STALE_MEMBER_EPOCH = 113,
+    RILL_ERR_MISMATCHED_ENDPOINT_TYPE = 114,
+    RILL_ERR_UNSUPPORTED_ENDPOINT_TYPE = 115,
+    RILL_ERR_UNKNOWN_CONTROLLER_ID = 116,
+    RILL_ERR_UNKNOWN_SUBSCRIPTION_ID = 117,
+    RILL_ERR_TELEMETRY_TOO_LARGE = 118,
+    RILL_ERR_INVALID_REGISTRATION = 119,
+} rill_err_t;
+
+/* Short name of an error, e.g. "NOT_LEADER_OR_FOLLOWER"; never NULL. */
+const char *rill_err_name(rill_err_t err);
+/* Human-readable description; never NULL. */
+const char *rill_err_str(rill_err_t err);
+/* Whether Kafka documents the error as retriable. */
+int rill_err_is_retriable(rill_err_t err);
+
+/* Library version string. */
+const char *rill_version_str(void);
+
+/*
+ * Configuration.
+ *
+ * Keys and defaults follow the Kafka ecosystem (librdkafka / Java client).
+ * rill_conf_set validates the value at once; an unknown key or a bad value
+ * returns RILL_CONF_INVALID with a message that names the key and what it
+ * accepts.  A conf is not thread-safe; the client copies it at _new.
+ */
+typedef struct rill_conf rill_conf_t;
+
+typedef enum rill_conf_res {
+    RILL_CONF_OK = 0,
+    RILL_CONF_INVALID = -1, /* unknown key or bad value; see errstr */
+} rill_conf_res_t;
+
+rill_conf_t *rill_conf_new(void);
+rill_conf_t *rill_conf_dup(const rill_conf_t *conf);
+void rill_conf_destroy(rill_conf_t *conf);
+rill_conf_res_t rill_conf_set(rill_conf_t *conf, const char *key, const char *value,
+                              char *errstr, size_t errstr_size);
+/* Current value of a key as a string, or NULL for an unknown key. */
+const char *rill_conf_get(const rill_conf_t *conf, const char *key);
+
+/* Application pointer passed to every callback. */
+void rill_conf_set_opaque(rill_conf_t *conf, void *opaque);
+
+/*
+ * Log callback: level is syslog-style (3 error .. 7 debug), facility names
+ * the component ("broker", "producer", ...).  May be called from the I/O
+ * thread: it must be thread-safe and must not call back into librill.
+ * Default: one line on stderr.
+ */
+typedef void(rill_log_cb_t)(void *opaque, int level, const char *facility, const char *msg);
+void rill_conf_set_log_cb(rill_conf_t *conf, rill_log_cb_t *cb);
+
+/*
+ * Statistics callback, called from rill_poll() every statistics.interval.ms
+ * (0 = off, the default) with a JSON document.
+ */
+typedef void(rill_stats_cb_t)(void *opaque, const char *json, size_t json_len);
+void rill_conf_set_stats_cb(rill_conf_t *conf, rill_stats_cb_t *cb);
+
+/*
+ * Producer.
+ */
+typedef struct rill_producer rill_producer_t;
+
+#define RILL_PARTITION_ANY (-1)
+
+/* A message header; value may be NULL (null header value). */
+typedef struct rill_header {
+    const char *name;
+    const void *value;
+    size_t value_len;
+} rill_header_t;
+
+/* What a delivery report says about one message. */
+typedef struct rill_delivery {
+    rill_err_t err;      /* 0: acknowledged */
+    const char *topic;
+    int32_t partition;   /* -1 if never assigned */
+    int64_t offset;      /* -1 unless acknowledged (and acks != 0) */
+    int64_t timestamp;   /* CreateTime sent, or broker LogAppendTime */
+    void *msg_opaque;    /* as passed to rill_produce */
+} rill_delivery_t;
+
+/* Delivery report callback: runs in rill_poll/rill_flush, once per message. */
+typedef void(rill_dr_cb_t)(rill_producer_t *p, const rill_delivery_t *dr, void *opaque);
+void rill_conf_set_dr_cb(rill_conf_t *conf, rill_dr_cb_t *cb);
+
+/*
+ * Creates a producer from a copy of `conf` (which the caller still owns and
+ * destroys).  Returns NULL and fills errstr on a bad configuration.
+ * Connecting happens in the background; errors reach the log and, after
+ * delivery.timeout.ms, the delivery reports.
+ */
+rill_producer_t *rill_producer_new(const rill_conf_t *conf, char *errstr, size_t errstr_size);
+
+/*
+ * Queues one message.  Thread-safe, never blocks on the network.
+ *   partition  a partition number, or RILL_PARTITION_ANY to use the partitioner
+ *   key        NULL for a null key; value NULL for a null value (tombstone)
+ *   headers    array of header_cnt headers, or NULL
+ *   timestamp  CreateTime in epoch ms, or 0 for now
+ * Returns 0 (a delivery report will follow), RILL_ERR_QUEUE_FULL when the
+ * buffer limits are reached (poll, then retry), RILL_ERR_MSG_SIZE_TOO_LARGE,
+ * RILL_ERR_UNKNOWN_PARTITION (partition known not to exist), RILL_ERR_INVALID_ARG,
+ * or RILL_ERR_FATAL once the idempotent producer has failed fatally.
+ * Key, value and headers are copied before it returns.
+ */
+rill_err_t rill_produce(rill_producer_t *p, const char *topic, int32_t partition,
+                        const void *key, size_t key_len, const void *value, size_t value_len,
+                        const rill_header_t *headers, size_t header_cnt, int64_t timestamp,
+                        void *msg_opaque);
+
+/*
+ * Serves delivery reports (and stats) waiting for the application, waiting
+ * up to timeout_ms (-1: forever) for the first one.  Returns how many
+ * reports were served.  Call from one thread at a time.
+ */
+int rill_poll(rill_producer_t *p, int timeout_ms);
+
+/*
+ * Waits until every queued message has been delivered or failed and its
+ * report served (it polls), or timeout_ms passes.  Returns 0 or
+ * RILL_ERR_TIMED_OUT.
+ */
+rill_err_t rill_flush(rill_producer_t *p, int timeout_ms);
+
+/* Messages queued or in flight, not yet reported. */
+int rill_outq_len(rill_producer_t *p);
+
+/*
+ * Stops the producer.  Messages not yet delivered are failed with
+ * RILL_ERR_DESTROYED and their reports served before it returns: call
+ * rill_flush first to deliver them.  Returns within a bounded time.
+ */
+void rill_producer_destroy(rill_producer_t *p);
+
+/* Counters since the producer started. */
+typedef struct rill_producer_stats {
+    uint64_t msgs_queued, bytes_queued;   /* accepted by rill_produce */
+    uint64_t msgs_sent, bytes_sent;       /* in Produce requests sent (with retries) */
+    uint64_t msgs_acked, bytes_acked;     /* acknowledged */
+    uint64_t msgs_failed;                 /* failed delivery reports */
+    uint64_t batches_sent, requests_sent, retries;
+    uint64_t outq_msgs, outq_bytes;       /* currently queued or in flight */
+} rill_producer_stats_t;
+
+void rill_producer_stats(rill_producer_t *p, rill_producer_stats_t *out);
+/*
+ * Writes a JSON statistics document (the one the stats callback gets, with
+ * per-broker request latency) into buf; returns its length, or the length
+ * needed when it does not fit.
+ */
+size_t rill_producer_stats_json(rill_producer_t *p, char *buf, size_t size);
+
+/*
+ * Admin.
+ */
+typedef struct rill_admin rill_admin_t;
+
+rill_admin_t *rill_admin_new(const rill_conf_t *conf, char *errstr, size_t errstr_size);
+void rill_admin_destroy(rill_admin_t *a);
+
+typedef struct rill_topic_config {
+    const char *name;
+    const char *value;
+} rill_topic_config_t;
+
+typedef struct rill_new_topic {
+    const char *name;
+    int32_t num_partitions;     /* -1: broker default */
+    int16_t replication_factor; /* -1: broker default */
+    const rill_topic_config_t *configs;
+    size_t config_cnt;
+} rill_new_topic_t;
+
+/* Outcome for one topic of an admin call. */
+typedef struct rill_topic_result {
+    char name[256];
+    rill_err_t err;
+    char errstr[256]; /* broker's message or our description; "" on success */
+} rill_topic_result_t;
+
+/*
+ * Creates topics; results[i] is filled for topics[i].  Returns 0 when the
+ * request was answered (check each result), or a local error (timeout,
+ * no broker) that then also stands in every result.
+ */
+rill_err_t rill_admin_create_topics(rill_admin_t *a, const rill_new_topic_t *topics, size_t n,
+                                    int timeout_ms, rill_topic_result_t *results);
+rill_err_t rill_admin_delete_topics(rill_admin_t *a, const char *const *topics, size_t n,
+                                    int timeout_ms, rill_topic_result_t *results);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
