@@ -1,0 +1,378 @@
+/*
+ * conn.c -- client connection with framing and in-flight queue (see conn.h).
+ */
+#include "net/conn.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "proto/api.h"
+#include "proto/writer.h"
+#include "rill.h"
+
+typedef struct slot {
+    int32_t corr;
+    int16_t api_key, api_version;
+    rill__resp_cb *cb;
+    void *opaque;
+    int64_t sent_us;
+    int64_t deadline_us;
+} slot;
+
+struct rill_conn {
+    rill_io io;
+    rill_loop *loop;
+    const rill_logger *log;
+    rill_conn_handler h;
+    char name[128];
+    char *client_id;
+    int32_t max_frame;
+    rill_conn_state state;
+
+    rill_buf out;      /* frames waiting to be written */
+    size_t req_start;  /* offset of the frame being encoded */
+    int16_t req_api, req_ver;
+    rill_buf in;       /* bytes read, not yet a whole frame */
+    int32_t next_corr;
+
+    slot *q; /* ring of in-flight requests */
+    int qcap, qhead, qlen;
+    int64_t last_rtt_us;
+    int in_callback; /* guards close() from inside a response callback */
+};
+
+rill_conn *rill__conn_new(rill_loop *loop, const rill_logger *log, const char *name,
+                          const rill_conn_handler *h, const char *client_id,
+                          int32_t max_frame) {
+    rill_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->io.fd = -1;
+    c->loop = loop;
+    c->log = log;
+    c->h = *h;
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->client_id = client_id ? strdup(client_id) : NULL;
+    c->max_frame = max_frame > 0 ? max_frame : 100 * 1024 * 1024;
+    rill__buf_init(&c->out, 0);
+    rill__buf_init(&c->in, (size_t)c->max_frame + 4);
+    c->next_corr = 1;
+    return c;
+}
+
+void rill__conn_destroy(rill_conn *c) {
+    if (!c)
+        return;
+    rill__conn_close(c, RILL_ERR_DESTROYED, NULL);
+    rill__buf_free(&c->out);
+    rill__buf_free(&c->in);
+    free(c->q);
+    free(c->client_id);
+    free(c);
+}
+
+rill_conn_state rill__conn_state(const rill_conn *c) {
+    return c->state;
+}
+const char *rill__conn_name(const rill_conn *c) {
+    return c->name;
+}
+int rill__conn_inflight(const rill_conn *c) {
+    return c->qlen;
+}
+size_t rill__conn_outq_bytes(const rill_conn *c) {
+    return c->out.len;
+}
+int64_t rill__conn_last_rtt_us(const rill_conn *c) {
+    return c->last_rtt_us;
+}
+
+static void fail_all(rill_conn *c, int err) {
+    /* Pop before calling: a callback may queue new requests. */
+    while (c->qlen) {
+        slot s = c->q[c->qhead];
+        c->qhead = (c->qhead + 1) % c->qcap;
+        c->qlen--;
+        s.cb(c, err, s.api_version, NULL, s.opaque);
+    }
+}
+
+void rill__conn_close(rill_conn *c, int err, const char *reason) {
+    if (c->state == RILL_CONN_DOWN && c->io.fd < 0 && !c->qlen)
+        return;
+    bool was = c->state != RILL_CONN_DOWN;
+    if (c->io.fd >= 0) {
+        rill__loop_del(c->loop, &c->io);
+        close(c->io.fd);
+        c->io.fd = -1;
+    }
+    c->state = RILL_CONN_DOWN;
+    rill__buf_reset(&c->out);
+    rill__buf_reset(&c->in);
+    fail_all(c, err);
+    if (was && c->h.on_down)
+        c->h.on_down(c, c->h.ctx, err, reason ? reason : rill_err_str(err));
+}
+
+static void on_io(rill_io *io, uint32_t events);
+
+int rill__conn_connect(rill_conn *c, const char *host, int port) {
+    if (c->state != RILL_CONN_DOWN)
+        return 0;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    char ps[16];
+    snprintf(ps, sizeof(ps), "%d", port);
+    int gai = getaddrinfo(host, ps, &hints, &res);
+    if (gai != 0 || !res) {
+        RILL_LOG(c->log, RILL_LOG_WARNING, "broker", "%s: resolve %s failed: %s", c->name, host,
+                 gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS)
+            break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        RILL_LOG(c->log, RILL_LOG_WARNING, "broker", "%s: connect failed: %s", c->name,
+                 strerror(errno));
+        return -1;
+    }
+    c->io.fd = fd;
+    c->io.cb = on_io;
+    c->io.ctx = c;
+    c->state = RILL_CONN_CONNECTING;
+    rill__loop_add(c->loop, &c->io, EPOLLOUT | EPOLLIN);
+    return 0;
+}
+
+rill_buf *rill__conn_req_begin(rill_conn *c, int16_t api_key, int16_t api_version) {
+    c->req_start = c->out.len;
+    c->req_api = api_key;
+    c->req_ver = api_version;
+    rill__wr_i32(&c->out, 0); /* size, patched at end */
+    rill__req_header_write(&c->out, api_key, api_version, c->next_corr, c->client_id);
+    return &c->out;
+}
+
+void rill__conn_req_abort(rill_conn *c) {
+    c->out.len = c->req_start;
+    c->out.err = 0;
+}
+
+static int push_slot(rill_conn *c, const slot *s) {
+    if (c->qlen == c->qcap) {
+        int ncap = c->qcap ? c->qcap * 2 : 16;
+        slot *nq = malloc(sizeof(*nq) * (size_t)ncap);
+        if (!nq)
+            return -1;
+        for (int i = 0; i < c->qlen; i++)
+            nq[i] = c->q[(c->qhead + i) % c->qcap];
+        free(c->q);
+        c->q = nq;
+        c->qcap = ncap;
+        c->qhead = 0;
+    }
+    c->q[(c->qhead + c->qlen) % c->qcap] = *s;
+    c->qlen++;
+    return 0;
+}
+
+static void try_write(rill_conn *c);
+
+int rill__conn_req_end(rill_conn *c, rill__resp_cb *cb, void *opaque, int timeout_ms,
+                       bool expect_response) {
+    size_t flen = c->out.len - c->req_start - 4;
+    if (c->out.err || flen > (size_t)c->max_frame) {
+        rill__conn_req_abort(c);
+        return -1;
+    }
+    rill__wr_patch32(&c->out, c->req_start, (int32_t)flen);
+    int64_t now = rill__mono_us();
+    slot s = {.corr = c->next_corr++, .api_key = c->req_api, .api_version = c->req_ver,
+              .cb = cb, .opaque = opaque, .sent_us = now,
+              .deadline_us = now + (int64_t)timeout_ms * 1000};
+    if (c->next_corr == INT32_MAX)
+        c->next_corr = 1;
+    if (expect_response && push_slot(c, &s) != 0) {
+        rill__conn_req_abort(c);
+        return -1;
+    }
+    if (c->state == RILL_CONN_UP)
+        try_write(c);
+    return 0;
+}
+
+static void try_write(rill_conn *c) {
+    while (c->out.len) {
+        ssize_t n = send(c->io.fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+        if (n > 0) {
+            rill__buf_consume(&c->out, (size_t)n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        char why[160];
+        snprintf(why, sizeof(why), "send failed: %s", strerror(errno));
+        rill__conn_close(c, RILL_ERR_TRANSPORT, why);
+        return;
+    }
+    rill__loop_mod(c->loop, &c->io, EPOLLIN | (c->out.len ? EPOLLOUT : 0));
+}
+
+/* Handles one whole frame; returns -1 if the connection was closed. */
+static int handle_frame(rill_conn *c, const uint8_t *p, size_t n) {
+    if (!c->qlen) {
+        rill__conn_close(c, RILL_ERR_BAD_MSG, "response with no request outstanding");
+        return -1;
+    }
+    slot s = c->q[c->qhead];
+    rill_rd r;
+    rill__rd_init(&r, p, n);
+    int32_t corr = rill__resp_header_read(&r, rill__api_resp_header_flexible(s.api_key,
+                                                                             s.api_version));
+    if (r.err || corr != s.corr) {
+        char why[160];
+        snprintf(why, sizeof(why), "response correlation id %d, expected %d (%s v%d)", corr,
+                 s.corr, rill__api_name(s.api_key), s.api_version);
+        rill__conn_close(c, RILL_ERR_BAD_MSG, why);
+        return -1;
+    }
+    c->qhead = (c->qhead + 1) % c->qcap;
+    c->qlen--;
+    c->last_rtt_us = rill__mono_us() - s.sent_us;
+    c->in_callback++;
+    int rc = s.cb(c, 0, s.api_version, &r, s.opaque);
+    c->in_callback--;
+    if (rc != 0) {
+        char why[160];
+        snprintf(why, sizeof(why), "malformed %s v%d response", rill__api_name(s.api_key),
+                 s.api_version);
+        rill__conn_close(c, RILL_ERR_BAD_MSG, why);
+        return -1;
+    }
+    return c->state == RILL_CONN_DOWN ? -1 : 0;
+}
+
+static void do_read(rill_conn *c) {
+    for (;;) {
+        if (rill__buf_grow(&c->in, 64 * 1024) != 0 && c->in.cap == c->in.len) {
+            rill__conn_close(c, RILL_ERR_BAD_MSG, "receive buffer limit");
+            return;
+        }
+        ssize_t n = recv(c->io.fd, c->in.data + c->in.len, c->in.cap - c->in.len, 0);
+        if (n == 0) {
+            rill__conn_close(c, RILL_ERR_TRANSPORT, "connection closed by broker");
+            return;
+        }
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EINTR)
+                continue;
+            char why[160];
+            snprintf(why, sizeof(why), "recv failed: %s", strerror(errno));
+            rill__conn_close(c, RILL_ERR_TRANSPORT, why);
+            return;
+        }
+        c->in.len += (size_t)n;
+        size_t off = 0;
+        while (c->in.len - off >= 4) {
+            int32_t flen = (int32_t)rill__ld32(c->in.data + off);
+            if (flen < 4 || flen > c->max_frame) {
+                rill__conn_close(c, RILL_ERR_BAD_MSG, "invalid response frame size");
+                return;
+            }
+            if (c->in.len - off - 4 < (size_t)flen) {
+                /* Make sure the whole frame will fit. */
+                if (rill__buf_grow(&c->in, (size_t)flen + 4 - (c->in.len - off)) != 0) {
+                    rill__conn_close(c, RILL_ERR_BAD_MSG, "receive buffer limit");
+                    return;
+                }
+                break;
+            }
+            if (handle_frame(c, c->in.data + off + 4, (size_t)flen) != 0)
+                return;
+            off += 4 + (size_t)flen;
+        }
+        rill__buf_consume(&c->in, off);
+        if ((size_t)n < 16 * 1024)
+            return; /* likely drained; epoll will tell us about more */
+    }
+}
+
+static void on_io(rill_io *io, uint32_t events) {
+    rill_conn *c = io->ctx;
+    if (c->io.fd < 0)
+        return;
+    if (c->state == RILL_CONN_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        getsockopt(c->io.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err || (events & (EPOLLERR | EPOLLHUP))) {
+            char why[160];
+            snprintf(why, sizeof(why), "connect failed: %s", strerror(err ? err : ECONNREFUSED));
+            c->state = RILL_CONN_UP; /* so that on_down fires for the attempt */
+            rill__conn_close(c, RILL_ERR_TRANSPORT, why);
+            return;
+        }
+        c->state = RILL_CONN_UP;
+        if (c->h.on_up)
+            c->h.on_up(c, c->h.ctx);
+        if (c->state != RILL_CONN_UP)
+            return;
+        try_write(c);
+        return;
+    }
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        do_read(c);
+        if (c->state != RILL_CONN_UP)
+            return;
+    }
+    if ((events & EPOLLOUT) || c->out.len)
+        try_write(c);
+}
+
+void rill__conn_check_timeouts(rill_conn *c, int64_t now_us) {
+    for (int i = 0; i < c->qlen; i++) {
+        slot *s = &c->q[(c->qhead + i) % c->qcap];
+        if (s->deadline_us > now_us)
+            continue;
+        char why[160];
+        snprintf(why, sizeof(why), "%s v%d request timed out after %lld ms",
+                 rill__api_name(s->api_key), s->api_version,
+                 (long long)((now_us - s->sent_us) / 1000));
+        rill__conn_close(c, RILL_ERR_TIMED_OUT, why);
+        return;
+    }
+}
+
+int64_t rill__conn_next_deadline(const rill_conn *c) {
+    int64_t d = INT64_MAX;
+    for (int i = 0; i < c->qlen; i++) {
+        int64_t x = c->q[(c->qhead + i) % c->qcap].deadline_us;
+        if (x < d)
+            d = x;
+    }
+    return d;
+}

@@ -1,0 +1,87 @@
+/*
+ * conn.h -- one client connection to a Kafka broker.
+ *
+ * Non-blocking TCP with Kafka framing (int32 size + payload) and a FIFO of
+ * in-flight requests: Kafka answers requests on one connection in order,
+ * so each response must carry the correlation id at the head of the queue;
+ * anything else is a protocol error and the connection is dropped.
+ *
+ * Requests are encoded straight into the connection's output buffer:
+ *
+ *     rill_buf *b = rill__conn_req_begin(c, api, ver);
+ *     ... encode the body into b ...
+ *     rill__conn_req_end(c, cb, opaque, timeout_ms, expect_response);
+ *
+ * Every request's callback runs exactly once: with the response body, or
+ * with an error when the connection fails or the request times out.
+ * I/O goes through a small transport vtable so that TLS can slot in later.
+ */
+#ifndef RILL_NET_CONN_H
+#define RILL_NET_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "net/loop.h"
+#include "proto/reader.h"
+
+typedef struct rill_conn rill_conn;
+
+typedef enum rill_conn_state {
+    RILL_CONN_DOWN = 0,
+    RILL_CONN_CONNECTING,
+    RILL_CONN_UP,
+} rill_conn_state;
+
+/*
+ * Response callback.  err is 0 with `body` positioned after the response
+ * header, or a local error (RILL_ERR_TRANSPORT, RILL_ERR_TIMED_OUT,
+ * RILL_ERR_BAD_MSG, RILL_ERR_DESTROYED) with body NULL.  api_version is
+ * the version the request was sent with.  If the callback
+ * finds the body malformed it returns -1 and the connection is dropped.
+ */
+typedef int(rill__resp_cb)(rill_conn *c, int err, int16_t api_version, rill_rd *body,
+                           void *opaque);
+
+/* Owner callbacks: the connection came up, or went down (with a reason). */
+typedef struct rill_conn_handler {
+    void (*on_up)(rill_conn *c, void *ctx);
+    void (*on_down)(rill_conn *c, void *ctx, int err, const char *reason);
+    void *ctx;
+} rill_conn_handler;
+
+rill_conn *rill__conn_new(rill_loop *loop, const rill_logger *log, const char *name,
+                          const rill_conn_handler *h, const char *client_id,
+                          int32_t max_frame);
+void rill__conn_destroy(rill_conn *c);
+
+/* Starts connecting to host:port (resolution is synchronous). 0 or -1. */
+int rill__conn_connect(rill_conn *c, const char *host, int port);
+/* Closes the socket, failing every in-flight request with `err`. */
+void rill__conn_close(rill_conn *c, int err, const char *reason);
+rill_conn_state rill__conn_state(const rill_conn *c);
+
+/* Begins a request frame; returns the buffer to encode the body into. */
+rill_buf *rill__conn_req_begin(rill_conn *c, int16_t api_key, int16_t api_version);
+/* Ends it: patches the size, queues it.  Returns 0, or -1 if it could not
+ * be encoded (the callback is not called then). */
+int rill__conn_req_end(rill_conn *c, rill__resp_cb *cb, void *opaque, int timeout_ms,
+                       bool expect_response);
+/* Abandons the request being encoded. */
+void rill__conn_req_abort(rill_conn *c);
+
+/* In-flight requests that expect a response. */
+int rill__conn_inflight(const rill_conn *c);
+/* Bytes queued for writing. */
+size_t rill__conn_outq_bytes(const rill_conn *c);
+/* Drops the connection if the oldest request is past its deadline. */
+void rill__conn_check_timeouts(rill_conn *c, int64_t now_us);
+/* Earliest deadline of an in-flight request, or INT64_MAX. */
+int64_t rill__conn_next_deadline(const rill_conn *c);
+/* Round-trip time of the last answered request, in microseconds. */
+int64_t rill__conn_last_rtt_us(const rill_conn *c);
+const char *rill__conn_name(const rill_conn *c);
+
+#endif
