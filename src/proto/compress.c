@@ -247,8 +247,8 @@ static int snappy_decompress(rill_codec_ctx *ctx, const uint8_t *in, size_t n, r
 
 static int lz4_compress(rill_codec_ctx *ctx, int level, const uint8_t *in, size_t n,
                         rill_buf *out) {
-    if (!ctx->lz4_c && LZ4F_isError(LZ4F_createCompressionContext(
-                           (LZ4F_cctx **)&ctx->lz4_c, LZ4F_VERSION)))
+    if (!ctx->lz4_c &&
+        LZ4F_isError(LZ4F_createCompressionContext((LZ4F_cctx **)&ctx->lz4_c, LZ4F_VERSION)))
         return RILL_ERR_NO_MEMORY;
     LZ4F_preferences_t prefs;
     memset(&prefs, 0, sizeof(prefs));
@@ -277,8 +277,7 @@ static int lz4_compress(rill_codec_ctx *ctx, int level, const uint8_t *in, size_
 static int lz4_decompress(rill_codec_ctx *ctx, const uint8_t *in, size_t n, rill_buf *out,
                           size_t limit) {
     if (!ctx->lz4_d) {
-        if (LZ4F_isError(
-                LZ4F_createDecompressionContext((LZ4F_dctx **)&ctx->lz4_d, LZ4F_VERSION)))
+        if (LZ4F_isError(LZ4F_createDecompressionContext((LZ4F_dctx **)&ctx->lz4_d, LZ4F_VERSION)))
             return RILL_ERR_NO_MEMORY;
     } else {
         LZ4F_resetDecompressionContext(ctx->lz4_d);
@@ -292,8 +291,8 @@ static int lz4_decompress(rill_codec_ctx *ctx, const uint8_t *in, size_t n, rill
         if (reserve(out, base, want))
             return RILL_ERR_NO_MEMORY;
         size_t dlen = want - produced, slen = n - at;
-        size_t h = LZ4F_decompress(ctx->lz4_d, out->data + base + produced, &dlen, in + at,
-                                   &slen, NULL);
+        size_t h =
+            LZ4F_decompress(ctx->lz4_d, out->data + base + produced, &dlen, in + at, &slen, NULL);
         if (LZ4F_isError(h)) {
             LZ4F_resetDecompressionContext(ctx->lz4_d);
             return RILL_ERR_CORRUPT_MESSAGE;

@@ -47,13 +47,13 @@ enum {
 
 /* Library contexts kept between calls; all lazily created. */
 typedef struct rill_codec_ctx {
-    void *gz_def;  /* z_stream for deflate */
-    int gz_level;  /* level gz_def was set up with */
-    void *gz_inf;  /* z_stream for inflate */
-    void *zstd_c;  /* ZSTD_CCtx */
-    void *zstd_d;  /* ZSTD_DCtx */
-    void *lz4_c;   /* LZ4F_cctx */
-    void *lz4_d;   /* LZ4F_dctx */
+    void *gz_def; /* z_stream for deflate */
+    int gz_level; /* level gz_def was set up with */
+    void *gz_inf; /* z_stream for inflate */
+    void *zstd_c; /* ZSTD_CCtx */
+    void *zstd_d; /* ZSTD_DCtx */
+    void *lz4_c;  /* LZ4F_cctx */
+    void *lz4_d;  /* LZ4F_dctx */
 } rill_codec_ctx;
 
 /* A ctx may also live on the stack: zero it (init) and clear it when done. */

@@ -56,12 +56,10 @@ static inline int64_t header_value_len(const rill_header_t *h) {
 }
 
 /* Record body: everything after the length varint. */
-static inline size_t record_body_size(const rill_batch_builder *bb, int64_t timestamp,
-                                      int32_t klen, int32_t vlen, const rill_header_t *headers,
-                                      size_t nheaders) {
-    size_t n = 1 + rill__varint_len(timestamp - bb->base_timestamp) +
-               rill__varint_len(bb->count) + field_size(klen) + field_size(vlen) +
-               rill__varint_len((int64_t)nheaders);
+static inline size_t record_body_size(const rill_batch_builder *bb, int64_t timestamp, int32_t klen,
+                                      int32_t vlen, const rill_header_t *headers, size_t nheaders) {
+    size_t n = 1 + rill__varint_len(timestamp - bb->base_timestamp) + rill__varint_len(bb->count) +
+               field_size(klen) + field_size(vlen) + rill__varint_len((int64_t)nheaders);
     for (size_t i = 0; i < nheaders; i++) {
         size_t nl = headers[i].name ? strlen(headers[i].name) : 0;
         n += field_size((int64_t)nl) + field_size(header_value_len(&headers[i]));

@@ -187,7 +187,7 @@ static inline int64_t rill__batch_last_offset(const rill_batch_header *h) {
 enum {
     RILL_BATCH_OK = 0,
     RILL_BATCH_NEED_MORE = 1, /* fewer bytes than the header: normal at a fetch's end */
-    RILL_BATCH_OLD_MAGIC = 2, /* a v0/v1 message (see msgset_legacy.h); base_offset, size, magic set */
+    RILL_BATCH_OLD_MAGIC = 2, /* a v0/v1 message (msgset_legacy.h): base_offset, size, magic */
     RILL_BATCH_CORRUPT = -1,
 };
 

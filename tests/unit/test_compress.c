@@ -379,10 +379,14 @@ static void names(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(round_trips),  cmocka_unit_test(compresses),
-        cmocka_unit_test(container_bytes), cmocka_unit_test(known_inputs),
-        cmocka_unit_test(zstd_streaming_frame), cmocka_unit_test(bound),
-        cmocka_unit_test(truncations),  cmocka_unit_test(garbage_and_unknown),
+        cmocka_unit_test(round_trips),
+        cmocka_unit_test(compresses),
+        cmocka_unit_test(container_bytes),
+        cmocka_unit_test(known_inputs),
+        cmocka_unit_test(zstd_streaming_frame),
+        cmocka_unit_test(bound),
+        cmocka_unit_test(truncations),
+        cmocka_unit_test(garbage_and_unknown),
         cmocka_unit_test(names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

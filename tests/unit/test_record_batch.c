@@ -28,12 +28,11 @@
  * kp_simple: 1 record, ts 1700000000000, key "k", value "hello".
  */
 static const uint8_t kp_simple[] = {
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3e, 0x00, 0x00,
-    0x00, 0x00, 0x02, 0x36, 0xff, 0x4d, 0xc3, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68,
-    0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0x00, 0x00, 0x00, 0x01, 0x18, 0x00, 0x00, 0x00, 0x02, 0x6b, 0x0a, 0x68, 0x65,
-    0x6c, 0x6c, 0x6f, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3e, 0x00, 0x00, 0x00,
+    0x00, 0x02, 0x36, 0xff, 0x4d, 0xc3, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x8b, 0xcf, 0xe5, 0x68, 0x00, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00,
+    0x01, 0x18, 0x00, 0x00, 0x00, 0x02, 0x6b, 0x0a, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
 };
 
 /*
@@ -43,14 +42,13 @@ static const uint8_t kp_simple[] = {
  *   2: ts +1000, key "key2", value ""
  */
 static const uint8_t kp_features[] = {
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x61, 0x00, 0x00, 0x00,
-    0x00, 0x02, 0x24, 0x62, 0xb0, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x01,
-    0x8b, 0xcf, 0xe5, 0x69, 0xf4, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x6b, 0xe8, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x10, 0x92, 0x00, 0x03, 0x00, 0x00, 0x00, 0x11, 0x00, 0x00, 0x00,
-    0x03, 0x10, 0x00, 0x00, 0x00, 0x01, 0x04, 0x76, 0x30, 0x00, 0x34, 0x00, 0xe7, 0x07, 0x02,
-    0x00, 0x01, 0x06, 0x04, 0x68, 0x31, 0x02, 0x78, 0x0a, 0x65, 0x6d, 0x70, 0x74, 0x79, 0x00,
-    0x0a, 0x6e, 0x75, 0x6c, 0x6c, 0x76, 0x01, 0x16, 0x00, 0xe8, 0x07, 0x04, 0x08, 0x6b, 0x65,
-    0x79, 0x32, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x61, 0x00, 0x00, 0x00, 0x00,
+    0x02, 0x24, 0x62, 0xb0, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x01, 0x8b, 0xcf,
+    0xe5, 0x69, 0xf4, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x6b, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x10, 0x92, 0x00, 0x03, 0x00, 0x00, 0x00, 0x11, 0x00, 0x00, 0x00, 0x03, 0x10, 0x00, 0x00,
+    0x00, 0x01, 0x04, 0x76, 0x30, 0x00, 0x34, 0x00, 0xe7, 0x07, 0x02, 0x00, 0x01, 0x06, 0x04, 0x68,
+    0x31, 0x02, 0x78, 0x0a, 0x65, 0x6d, 0x70, 0x74, 0x79, 0x00, 0x0a, 0x6e, 0x75, 0x6c, 0x6c, 0x76,
+    0x01, 0x16, 0x00, 0xe8, 0x07, 0x04, 0x08, 0x6b, 0x65, 0x79, 0x32, 0x00, 0x00,
 };
 
 /* kp_txn: transactional, producer id 77, epoch 0, sequence 0, key "a", value "b". */
@@ -67,18 +65,17 @@ static const uint8_t kp_txn[] = {
  * "abcdefgh" x 8, one header n = "<i>".
  */
 static const uint8_t kp_gzip[] = {
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x9f, 0x00, 0x00, 0x00,
-    0x00, 0x02, 0x7d, 0xa1, 0x75, 0xc1, 0x00, 0x01, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x01,
-    0x8b, 0xcf, 0xe5, 0x68, 0x00, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x09, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00,
-    0x0a, 0x1f, 0x8b, 0x08, 0x00, 0x1e, 0x5e, 0x07, 0x6b, 0x02, 0xff, 0xad, 0xcc, 0xc9, 0x09,
-    0xc0, 0x20, 0x10, 0x05, 0xd0, 0x99, 0x41, 0x44, 0x44, 0x44, 0xac, 0x24, 0xfb, 0x52, 0x4e,
-    0xf6, 0x9c, 0x52, 0x43, 0xaa, 0xb0, 0xde, 0x4c, 0x0d, 0xe1, 0x9f, 0xde, 0xed, 0x15, 0x26,
-    0x22, 0x7e, 0x79, 0x59, 0xb7, 0xfd, 0x38, 0xaf, 0xfb, 0xaf, 0x22, 0x8f, 0x54, 0x85, 0x49,
-    0x04, 0x94, 0xd5, 0x9a, 0x19, 0x03, 0xca, 0x1a, 0xcd, 0xac, 0x05, 0x65, 0xad, 0x66, 0xce,
-    0x81, 0xb2, 0x4e, 0x33, 0xef, 0x41, 0x59, 0xaf, 0x59, 0x08, 0xa0, 0x6c, 0xd0, 0x2c, 0x46,
-    0x50, 0x36, 0x6a, 0x96, 0x12, 0x28, 0x9b, 0x34, 0xcb, 0x19, 0x94, 0xcd, 0x1f, 0xe1, 0x33,
-    0xd0, 0x4c, 0x02, 0x03, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x9f, 0x00, 0x00, 0x00, 0x00,
+    0x02, 0x7d, 0xa1, 0x75, 0xc1, 0x00, 0x01, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x01, 0x8b, 0xcf,
+    0xe5, 0x68, 0x00, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x09, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x0a, 0x1f, 0x8b, 0x08,
+    0x00, 0x1e, 0x5e, 0x07, 0x6b, 0x02, 0xff, 0xad, 0xcc, 0xc9, 0x09, 0xc0, 0x20, 0x10, 0x05, 0xd0,
+    0x99, 0x41, 0x44, 0x44, 0x44, 0xac, 0x24, 0xfb, 0x52, 0x4e, 0xf6, 0x9c, 0x52, 0x43, 0xaa, 0xb0,
+    0xde, 0x4c, 0x0d, 0xe1, 0x9f, 0xde, 0xed, 0x15, 0x26, 0x22, 0x7e, 0x79, 0x59, 0xb7, 0xfd, 0x38,
+    0xaf, 0xfb, 0xaf, 0x22, 0x8f, 0x54, 0x85, 0x49, 0x04, 0x94, 0xd5, 0x9a, 0x19, 0x03, 0xca, 0x1a,
+    0xcd, 0xac, 0x05, 0x65, 0xad, 0x66, 0xce, 0x81, 0xb2, 0x4e, 0x33, 0xef, 0x41, 0x59, 0xaf, 0x59,
+    0x08, 0xa0, 0x6c, 0xd0, 0x2c, 0x46, 0x50, 0x36, 0x6a, 0x96, 0x12, 0x28, 0x9b, 0x34, 0xcb, 0x19,
+    0x94, 0xcd, 0x1f, 0xe1, 0x33, 0xd0, 0x4c, 0x02, 0x03, 0x00, 0x00,
 };
 
 #define TS0 1700000000000LL
@@ -102,10 +99,40 @@ static uint8_t *dup_exact(const void *p, size_t n) {
     return q;
 }
 
+/* What most tests need: a builder, its compression scratch, a reader. */
+typedef struct {
+    rill_batch_builder bb;
+    rill_buf scratch;
+    rill_codec_ctx cctx;
+    rill_batch_reader rd;
+} fx;
+
+static int fx_setup(void **state) {
+    fx *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -1;
+    rill__batch_builder_init(&f->bb, 0);
+    rill__buf_init(&f->scratch, 0);
+    rill__codec_ctx_init(&f->cctx);
+    rill__batch_reader_init(&f->rd, 8 << 20);
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state) {
+    fx *f = *state;
+    rill__batch_reader_free(&f->rd);
+    rill__codec_ctx_clear(&f->cctx);
+    rill__buf_free(&f->scratch);
+    rill__batch_builder_free(&f->bb);
+    free(f);
+    return 0;
+}
+
 /* ------------------------------------------------------------ exact bytes */
 
 static void hand_built_bytes(void **state) {
-    (void)state;
+    fx *f = *state;
     /* The batch of kp_simple, written field by field from the spec. */
     static const uint8_t want[] = {
         0, 0, 0, 0, 0, 0, 0, 0,                         /* 0  baseOffset 0 */
@@ -128,36 +155,33 @@ static void hand_built_bytes(void **state) {
     /* The CRC is what the spec says it is over these bytes. */
     assert_int_equal(rill__crc32c_sw(0, want + 21, sizeof(want) - 21), 0x36ff4dc3u);
 
-    rill_batch_builder bb;
-    rill__batch_builder_init(&bb, 0);
-    assert_int_equal(rill__batch_begin(&bb, TS0, -1, -1, -1, 0), 0);
-    assert_int_equal(rill__batch_record_size(&bb, TS0, 1, 5, NULL, 0), 13);
-    assert_int_equal(rill__batch_append(&bb, TS0, "k", 1, "hello", 5, NULL, 0), 0);
-    assert_int_equal(rill__batch_finish(&bb, RILL_CODEC_NONE, RILL_LEVEL_DEFAULT, NULL, NULL), 0);
-    assert_int_equal(bb.buf.len, sizeof(want));
-    assert_memory_equal(bb.buf.data, want, sizeof(want));
-    assert_batch_equal(bb.buf.data, bb.buf.len, kp_simple, sizeof(kp_simple));
-    rill__batch_builder_free(&bb);
+    assert_int_equal(rill__batch_begin(&f->bb, TS0, -1, -1, -1, 0), 0);
+    assert_int_equal(rill__batch_record_size(&f->bb, TS0, 1, 5, NULL, 0), 13);
+    assert_int_equal(rill__batch_append(&f->bb, TS0, "k", 1, "hello", 5, NULL, 0), 0);
+    assert_int_equal(rill__batch_finish(&f->bb, RILL_CODEC_NONE, RILL_LEVEL_DEFAULT, NULL, NULL),
+                     0);
+    assert_int_equal(f->bb.buf.len, sizeof(want));
+    assert_memory_equal(f->bb.buf.data, want, sizeof(want));
+    assert_batch_equal(f->bb.buf.data, f->bb.buf.len, kp_simple, sizeof(kp_simple));
 }
 
 static void matches_kafka_python(void **state) {
-    (void)state;
-    rill_batch_builder bb;
-    rill__batch_builder_init(&bb, 0);
+    fx *f = *state;
     rill_header_t hs[] = {{"h1", "x", 1}, {"empty", "", 0}, {"nullv", NULL, 0}};
-    assert_int_equal(rill__batch_begin(&bb, TS0 + 500, 4242, 3, 17, 0), 0);
-    assert_int_equal(rill__batch_append(&bb, TS0 + 500, NULL, -1, "v0", 2, NULL, 0), 0);
-    assert_int_equal(rill__batch_append(&bb, TS0, "", 0, NULL, -1, hs, 3), 0);
-    assert_int_equal(rill__batch_append(&bb, TS0 + 1000, "key2", 4, "", 0, NULL, 0), 0);
-    assert_int_equal(rill__batch_count(&bb), 3);
-    assert_int_equal(rill__batch_finish(&bb, RILL_CODEC_NONE, RILL_LEVEL_DEFAULT, NULL, NULL), 0);
-    assert_batch_equal(bb.buf.data, bb.buf.len, kp_features, sizeof(kp_features));
+    assert_int_equal(rill__batch_begin(&f->bb, TS0 + 500, 4242, 3, 17, 0), 0);
+    assert_int_equal(rill__batch_append(&f->bb, TS0 + 500, NULL, -1, "v0", 2, NULL, 0), 0);
+    assert_int_equal(rill__batch_append(&f->bb, TS0, "", 0, NULL, -1, hs, 3), 0);
+    assert_int_equal(rill__batch_append(&f->bb, TS0 + 1000, "key2", 4, "", 0, NULL, 0), 0);
+    assert_int_equal(rill__batch_count(&f->bb), 3);
+    assert_int_equal(rill__batch_finish(&f->bb, RILL_CODEC_NONE, RILL_LEVEL_DEFAULT, NULL, NULL),
+                     0);
+    assert_batch_equal(f->bb.buf.data, f->bb.buf.len, kp_features, sizeof(kp_features));
 
-    assert_int_equal(rill__batch_begin(&bb, TS0, 77, 0, 0, 1), 0);
-    assert_int_equal(rill__batch_append(&bb, TS0, "a", 1, "b", 1, NULL, 0), 0);
-    assert_int_equal(rill__batch_finish(&bb, RILL_CODEC_NONE, RILL_LEVEL_DEFAULT, NULL, NULL), 0);
-    assert_batch_equal(bb.buf.data, bb.buf.len, kp_txn, sizeof(kp_txn));
-    rill__batch_builder_free(&bb);
+    assert_int_equal(rill__batch_begin(&f->bb, TS0, 77, 0, 0, 1), 0);
+    assert_int_equal(rill__batch_append(&f->bb, TS0, "a", 1, "b", 1, NULL, 0), 0);
+    assert_int_equal(rill__batch_finish(&f->bb, RILL_CODEC_NONE, RILL_LEVEL_DEFAULT, NULL, NULL),
+                     0);
+    assert_batch_equal(f->bb.buf.data, f->bb.buf.len, kp_txn, sizeof(kp_txn));
 }
 
 /* ------------------------------------------------------------ decoding */
@@ -172,13 +196,11 @@ static void expect_bytes(rill_bytes b, const char *s) {
 }
 
 static void decode_kafka_python(void **state) {
-    (void)state;
-    rill_batch_reader rd;
-    rill__batch_reader_init(&rd, 1 << 20);
+    fx *f = *state;
     rill_batch_header h;
     uint8_t *b = dup_exact(kp_features, sizeof(kp_features));
-    assert_int_equal(rill__batch_validate(&rd, b, sizeof(kp_features), RILL_VALIDATE_PRODUCE, &h),
-                     0);
+    assert_int_equal(
+        rill__batch_validate(&f->rd, b, sizeof(kp_features), RILL_VALIDATE_PRODUCE, &h), 0);
     assert_int_equal(h.base_offset, 0);
     assert_int_equal(h.size, sizeof(kp_features));
     assert_int_equal(h.magic, 2);
@@ -193,10 +215,10 @@ static void decode_kafka_python(void **state) {
     assert_false(rill__batch_is_transactional(&h));
 
     rill__batch_set_base_offset(b, 1000); /* as the broker does; CRC unaffected */
-    assert_int_equal(rill__batch_validate(&rd, b, sizeof(kp_features), 0, &h), 0);
+    assert_int_equal(rill__batch_validate(&f->rd, b, sizeof(kp_features), 0, &h), 0);
     const uint8_t *recs;
     size_t len;
-    assert_int_equal(rill__batch_records(&rd, b, &h, &recs, &len), 0);
+    assert_int_equal(rill__batch_records(&f->rd, b, &h, &recs, &len), 0);
     assert_ptr_equal(recs, b + 61); /* uncompressed: a view, no copy */
     rill_record_iter it;
     rill_record r;
@@ -238,12 +260,13 @@ static void decode_kafka_python(void **state) {
     assert_int_equal(rill__record_iter_next(&it, &r), 0); /* stays at the end */
     free(b);
 
-    /* gzip from kafka-python: inflated into the reader's scratch. */
+    /* gzip from kafka-python: inflated into the reader's f->scratch. */
     b = dup_exact(kp_gzip, sizeof(kp_gzip));
-    assert_int_equal(rill__batch_validate(&rd, b, sizeof(kp_gzip), RILL_VALIDATE_PRODUCE, &h), 0);
+    assert_int_equal(rill__batch_validate(&f->rd, b, sizeof(kp_gzip), RILL_VALIDATE_PRODUCE, &h),
+                     0);
     assert_int_equal(rill__batch_codec(&h), RILL_CODEC_GZIP);
-    assert_int_equal(rill__batch_records(&rd, b, &h, &recs, &len), 0);
-    assert_ptr_equal(recs, rd.scratch.data);
+    assert_int_equal(rill__batch_records(&f->rd, b, &h, &recs, &len), 0);
+    assert_ptr_equal(recs, f->rd.scratch.data);
     rill__record_iter_init(&it, recs, len, &h);
     int n = 0;
     while (rill__record_iter_next(&it, &r) == 1) {
@@ -263,11 +286,10 @@ static void decode_kafka_python(void **state) {
     free(b);
 
     b = dup_exact(kp_txn, sizeof(kp_txn));
-    assert_int_equal(rill__batch_validate(&rd, b, sizeof(kp_txn), RILL_VALIDATE_PRODUCE, &h), 0);
+    assert_int_equal(rill__batch_validate(&f->rd, b, sizeof(kp_txn), RILL_VALIDATE_PRODUCE, &h), 0);
     assert_true(rill__batch_is_transactional(&h));
     assert_int_equal(h.producer_id, 77);
     free(b);
-    rill__batch_reader_free(&rd);
 }
 
 /* ------------------------------------------------------------ round trips */
@@ -368,8 +390,8 @@ static void check_records(rill_batch_reader *rd, const uint8_t *b, size_t blen, 
 static void append_all(rill_batch_builder *bb, test_rec *tr, size_t n) {
     for (size_t i = 0; i < n; i++) {
         size_t before = rill__batch_size(bb);
-        size_t pred = rill__batch_record_size(bb, tr[i].ts, tr[i].klen, tr[i].vlen, tr[i].hdrs,
-                                              tr[i].nh);
+        size_t pred =
+            rill__batch_record_size(bb, tr[i].ts, tr[i].klen, tr[i].vlen, tr[i].hdrs, tr[i].nh);
         assert_int_equal(rill__batch_append(bb, tr[i].ts, tr[i].klen < 0 ? NULL : tr[i].key,
                                             tr[i].klen, tr[i].value, tr[i].vlen, tr[i].hdrs,
                                             tr[i].nh),
@@ -379,65 +401,48 @@ static void append_all(rill_batch_builder *bb, test_rec *tr, size_t n) {
 }
 
 static void round_trip_codecs(void **state) {
-    (void)state;
+    fx *f = *state;
     static const struct {
         size_t n, vmax;
     } shapes[] = {{1, 0}, {1, 10}, {7, 200}, {1000, 100}, {3000, 700}}; /* last: ~1 MiB */
-    rill_batch_builder bb;
-    rill__batch_builder_init(&bb, 0);
-    rill_buf scratch;
-    rill__buf_init(&scratch, 0);
-    rill_codec_ctx cctx;
-    rill__codec_ctx_init(&cctx);
-    rill_batch_reader rd;
-    rill__batch_reader_init(&rd, 8 << 20);
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
         size_t n = shapes[s].n;
         test_rec *tr = calloc(n, sizeof(*tr));
         make_records(tr, n, shapes[s].vmax);
         for (size_t c = 0; c < NCODECS; c++) {
-            assert_int_equal(rill__batch_begin(&bb, tr[0].ts, 9, 1, 100, 0), 0);
-            append_all(&bb, tr, n);
-            size_t plain = rill__batch_size(&bb);
-            assert_int_equal(rill__batch_finish(&bb, codecs[c], RILL_LEVEL_DEFAULT, &cctx,
-                                                &scratch),
-                             0);
+            assert_int_equal(rill__batch_begin(&f->bb, tr[0].ts, 9, 1, 100, 0), 0);
+            append_all(&f->bb, tr, n);
+            size_t plain = rill__batch_size(&f->bb);
+            assert_int_equal(
+                rill__batch_finish(&f->bb, codecs[c], RILL_LEVEL_DEFAULT, &f->cctx, &f->scratch),
+                0);
             if (codecs[c] != RILL_CODEC_NONE)
-                assert_int_equal(scratch.len, plain); /* the plain buffer came back */
+                assert_int_equal(f->scratch.len, plain); /* the plain buffer came back */
             rill_batch_header h;
-            assert_int_equal(rill__batch_header_parse(bb.buf.data, bb.buf.len, &h), RILL_BATCH_OK);
+            assert_int_equal(rill__batch_header_parse(f->bb.buf.data, f->bb.buf.len, &h),
+                             RILL_BATCH_OK);
             assert_int_equal(rill__batch_codec(&h), codecs[c]); /* kept, even if larger */
             assert_int_equal(h.producer_id, 9);
             assert_int_equal(h.producer_epoch, 1);
             assert_int_equal(h.base_sequence, 100);
             assert_int_equal(h.partition_leader_epoch, -1);
-            check_records(&rd, bb.buf.data, bb.buf.len, tr, n, 0);
+            check_records(&f->rd, f->bb.buf.data, f->bb.buf.len, tr, n, 0);
         }
         free_records(tr, n);
         free(tr);
     }
-    rill__batch_reader_free(&rd);
-    rill__codec_ctx_clear(&cctx);
-    rill__buf_free(&scratch);
-    rill__batch_builder_free(&bb);
 }
 
 static void many_records(void **state) {
-    (void)state;
+    fx *f = *state;
     size_t n = 20000;
     test_rec *tr = calloc(n, sizeof(*tr));
     make_records(tr, n, 20);
-    rill_batch_builder bb;
-    rill__batch_builder_init(&bb, 0);
-    rill_batch_reader rd;
-    rill__batch_reader_init(&rd, 8 << 20);
-    assert_int_equal(rill__batch_begin(&bb, tr[0].ts, -1, -1, -1, 0), 0);
-    append_all(&bb, tr, n);
-    assert_int_equal(rill__batch_finish(&bb, RILL_CODEC_NONE, 0, NULL, NULL), 0);
-    rill__batch_set_base_offset(bb.buf.data, (int64_t)1 << 33);
-    check_records(&rd, bb.buf.data, bb.buf.len, tr, n, (int64_t)1 << 33);
-    rill__batch_reader_free(&rd);
-    rill__batch_builder_free(&bb);
+    assert_int_equal(rill__batch_begin(&f->bb, tr[0].ts, -1, -1, -1, 0), 0);
+    append_all(&f->bb, tr, n);
+    assert_int_equal(rill__batch_finish(&f->bb, RILL_CODEC_NONE, 0, NULL, NULL), 0);
+    rill__batch_set_base_offset(f->bb.buf.data, (int64_t)1 << 33);
+    check_records(&f->rd, f->bb.buf.data, f->bb.buf.len, tr, n, (int64_t)1 << 33);
     free_records(tr, n);
     free(tr);
 }
@@ -445,46 +450,41 @@ static void many_records(void **state) {
 /* ------------------------------------------------------------ rewrites */
 
 static void rewrite_producer(void **state) {
-    (void)state;
-    rill_batch_builder bb;
-    rill__batch_builder_init(&bb, 0);
-    rill_buf scratch;
-    rill__buf_init(&scratch, 0);
-    rill_batch_reader rd;
-    rill__batch_reader_init(&rd, 1 << 20);
+    fx *f = *state;
     rill_batch_header h;
     for (size_t c = 0; c < NCODECS; c++) {
-        assert_int_equal(rill__batch_begin(&bb, TS0, -1, -1, -1, 0), 0);
+        assert_int_equal(rill__batch_begin(&f->bb, TS0, -1, -1, -1, 0), 0);
         for (int i = 0; i < 5; i++)
-            assert_int_equal(rill__batch_append(&bb, TS0 + i, "k", 1, "v", 1, NULL, 0), 0);
-        assert_int_equal(rill__batch_finish(&bb, codecs[c], 0, NULL, &scratch), 0);
-        uint32_t crc0 = rill__ld32(bb.buf.data + 17);
-        assert_int_equal(rill__batch_set_producer(bb.buf.data, bb.buf.len, 123456789012LL, 7, 42),
-                         0);
-        assert_int_not_equal(rill__ld32(bb.buf.data + 17), crc0);
-        assert_int_equal(rill__batch_validate(&rd, bb.buf.data, bb.buf.len, RILL_VALIDATE_PRODUCE,
-                                              &h),
-                         0);
+            assert_int_equal(rill__batch_append(&f->bb, TS0 + i, "k", 1, "v", 1, NULL, 0), 0);
+        assert_int_equal(rill__batch_finish(&f->bb, codecs[c], 0, NULL, &f->scratch), 0);
+        uint32_t crc0 = rill__ld32(f->bb.buf.data + 17);
+        assert_int_equal(
+            rill__batch_set_producer(f->bb.buf.data, f->bb.buf.len, 123456789012LL, 7, 42), 0);
+        assert_int_not_equal(rill__ld32(f->bb.buf.data + 17), crc0);
+        assert_int_equal(
+            rill__batch_validate(&f->rd, f->bb.buf.data, f->bb.buf.len, RILL_VALIDATE_PRODUCE, &h),
+            0);
         assert_int_equal(h.producer_id, 123456789012LL);
         assert_int_equal(h.producer_epoch, 7);
         assert_int_equal(h.base_sequence, 42);
         /* Back to the original fields: the original CRC. */
-        assert_int_equal(rill__batch_set_producer(bb.buf.data, bb.buf.len, -1, -1, -1), 0);
-        assert_int_equal(rill__ld32(bb.buf.data + 17), crc0);
+        assert_int_equal(rill__batch_set_producer(f->bb.buf.data, f->bb.buf.len, -1, -1, -1), 0);
+        assert_int_equal(rill__ld32(f->bb.buf.data + 17), crc0);
         /* Outside the CRC. */
-        rill__batch_set_base_offset(bb.buf.data, 555);
-        rill__batch_set_leader_epoch(bb.buf.data, 9);
-        assert_int_equal(rill__batch_validate(&rd, bb.buf.data, bb.buf.len, 0, &h), 0);
+        rill__batch_set_base_offset(f->bb.buf.data, 555);
+        rill__batch_set_leader_epoch(f->bb.buf.data, 9);
+        assert_int_equal(rill__batch_validate(&f->rd, f->bb.buf.data, f->bb.buf.len, 0, &h), 0);
         assert_int_equal(h.base_offset, 555);
         assert_int_equal(h.partition_leader_epoch, 9);
         assert_int_equal(rill__batch_last_offset(&h), 559);
         /* LogAppendTime: every record then carries the batch's max timestamp. */
-        assert_int_equal(rill__batch_set_log_append_time(bb.buf.data, bb.buf.len, TS0 + 99999), 0);
-        assert_int_equal(rill__batch_validate(&rd, bb.buf.data, bb.buf.len, 0, &h), 0);
+        assert_int_equal(
+            rill__batch_set_log_append_time(f->bb.buf.data, f->bb.buf.len, TS0 + 99999), 0);
+        assert_int_equal(rill__batch_validate(&f->rd, f->bb.buf.data, f->bb.buf.len, 0, &h), 0);
         assert_int_equal(rill__batch_codec(&h), codecs[c]);
         const uint8_t *recs;
         size_t len;
-        assert_int_equal(rill__batch_records(&rd, bb.buf.data, &h, &recs, &len), 0);
+        assert_int_equal(rill__batch_records(&f->rd, f->bb.buf.data, &h, &recs, &len), 0);
         rill_record_iter it;
         rill_record r;
         rill__record_iter_init(&it, recs, len, &h);
@@ -504,18 +504,13 @@ static void rewrite_producer(void **state) {
     assert_int_equal(rill__batch_set_log_append_time(junk, 60, 1), RILL_ERR_INVALID_ARG);
     for (size_t i = 17; i < sizeof(junk); i++)
         assert_int_equal(junk[i], 0);
-    rill__batch_reader_free(&rd);
-    rill__buf_free(&scratch);
-    rill__batch_builder_free(&bb);
 }
 
 /* ------------------------------------------------------------ bad input */
 
 /* Every strict prefix: "need more" / partial, never a read past the end. */
 static void truncations(void **state) {
-    (void)state;
-    rill_batch_reader rd;
-    rill__batch_reader_init(&rd, 1 << 20);
+    fx *f = *state;
     const struct {
         const uint8_t *p;
         size_t n;
@@ -529,7 +524,7 @@ static void truncations(void **state) {
                 assert_int_equal(r, RILL_BATCH_NEED_MORE);
             else
                 assert_true(r == RILL_BATCH_OK && h.size > len);
-            assert_int_equal(rill__batch_validate(&rd, b, len, 0, &h), RILL_ERR_CORRUPT_MESSAGE);
+            assert_int_equal(rill__batch_validate(&f->rd, b, len, 0, &h), RILL_ERR_CORRUPT_MESSAGE);
             rill_batch_walk w;
             const uint8_t *e;
             size_t elen;
@@ -546,22 +541,19 @@ static void truncations(void **state) {
         rill__st32(b + 8, (uint32_t)(len - 12));
         rill__st32(b + 17, rill__crc32c(0, b + 21, len - 21));
         rill_batch_header h;
-        assert_int_equal(rill__batch_validate(&rd, b, len, 0, &h), RILL_ERR_CORRUPT_MESSAGE);
+        assert_int_equal(rill__batch_validate(&f->rd, b, len, 0, &h), RILL_ERR_CORRUPT_MESSAGE);
         free(b);
     }
-    rill__batch_reader_free(&rd);
 }
 
 static void corruptions(void **state) {
-    (void)state;
-    rill_batch_reader rd;
-    rill__batch_reader_init(&rd, 1 << 20);
+    fx *f = *state;
     rill_batch_header h;
     size_t n = sizeof(kp_features);
     for (size_t i = 0; i < n; i++) {
         uint8_t *b = dup_exact(kp_features, n);
         b[i] ^= 0x10;
-        int err = rill__batch_validate(&rd, b, n, 0, &h);
+        int err = rill__batch_validate(&f->rd, b, n, 0, &h);
         if (i < 8 || (i >= 12 && i < 16))
             assert_int_equal(err, 0); /* baseOffset, leader epoch: outside the CRC */
         else if (i >= 8 && i < 12)
@@ -573,16 +565,15 @@ static void corruptions(void **state) {
     /* Magic 0/1 where magic 2 is required. */
     uint8_t *b = dup_exact(kp_features, n);
     b[16] = 1;
-    assert_int_equal(rill__batch_validate(&rd, b, n, 0, &h), RILL_ERR_INVALID_RECORD);
+    assert_int_equal(rill__batch_validate(&f->rd, b, n, 0, &h), RILL_ERR_INVALID_RECORD);
     free(b);
     /* Two batches, or trailing bytes, where one batch must be. */
     b = malloc(2 * n);
     memcpy(b, kp_features, n);
     memcpy(b + n, kp_features, n);
-    assert_int_equal(rill__batch_validate(&rd, b, 2 * n, 0, &h), RILL_ERR_INVALID_RECORD);
-    assert_int_equal(rill__batch_validate(&rd, b, n + 1, 0, &h), RILL_ERR_INVALID_RECORD);
+    assert_int_equal(rill__batch_validate(&f->rd, b, 2 * n, 0, &h), RILL_ERR_INVALID_RECORD);
+    assert_int_equal(rill__batch_validate(&f->rd, b, n + 1, 0, &h), RILL_ERR_INVALID_RECORD);
     free(b);
-    rill__batch_reader_free(&rd);
 }
 
 /*
@@ -625,7 +616,8 @@ static int validate_records(const uint8_t *recs, size_t rlen, int32_t count, int
 
 static void bad_records(void **state) {
     (void)state;
-    /* Length 6 (zigzag 12): attributes, tsDelta 0, offsetDelta 0, key null, value null, 0 headers. */
+    /* Length 6 (zigzag 12): attributes, tsDelta 0, offsetDelta 0, key null, value null, 0 headers.
+     */
     static const uint8_t good[] = {12, 0, 0, 0, 1, 1, 0};
     assert_int_equal(validate_records(good, 7, 1, 0, 0), 0);
     assert_int_equal(validate_records(good, 7, 1, 0, RILL_VALIDATE_PRODUCE), 0);
@@ -681,34 +673,33 @@ static void bad_records(void **state) {
 }
 
 static void header_rules(void **state) {
-    (void)state;
+    fx *f = *state;
     static const uint8_t rec[] = {12, 0, 0, 0, 1, 1, 0};
     uint8_t b[61 + sizeof(rec)];
-    rill_batch_reader rd;
-    rill__batch_reader_init(&rd, 1 << 20);
     rill_batch_header h;
     size_t n;
     /* Unknown codec 5..7 with a correct CRC. */
     n = make_batch(b, rec, sizeof(rec), 1, 0, 5, -1, -1);
-    assert_int_equal(rill__batch_validate(&rd, b, n, 0, &h), RILL_ERR_UNSUPPORTED_COMPRESSION_TYPE);
+    assert_int_equal(rill__batch_validate(&f->rd, b, n, 0, &h),
+                     RILL_ERR_UNSUPPORTED_COMPRESSION_TYPE);
     /* Control batch: readable, not producible. */
-    n = make_batch(b, rec, sizeof(rec), 1, 0, RILL_BATCH_ATTR_CONTROL | RILL_BATCH_ATTR_TRANSACTIONAL,
-                   5, 0);
-    assert_int_equal(rill__batch_validate(&rd, b, n, 0, &h), 0);
+    n = make_batch(b, rec, sizeof(rec), 1, 0,
+                   RILL_BATCH_ATTR_CONTROL | RILL_BATCH_ATTR_TRANSACTIONAL, 5, 0);
+    assert_int_equal(rill__batch_validate(&f->rd, b, n, 0, &h), 0);
     assert_true(rill__batch_is_control(&h));
-    assert_int_equal(rill__batch_validate(&rd, b, n, RILL_VALIDATE_PRODUCE, &h),
+    assert_int_equal(rill__batch_validate(&f->rd, b, n, RILL_VALIDATE_PRODUCE, &h),
                      RILL_ERR_INVALID_RECORD);
     /* A producer id without a sequence; transactional without producer id. */
     n = make_batch(b, rec, sizeof(rec), 1, 0, 0, 5, -1);
-    assert_int_equal(rill__batch_validate(&rd, b, n, RILL_VALIDATE_PRODUCE, &h),
+    assert_int_equal(rill__batch_validate(&f->rd, b, n, RILL_VALIDATE_PRODUCE, &h),
                      RILL_ERR_INVALID_RECORD);
     n = make_batch(b, rec, sizeof(rec), 1, 0, RILL_BATCH_ATTR_TRANSACTIONAL, -1, -1);
-    assert_int_equal(rill__batch_validate(&rd, b, n, RILL_VALIDATE_PRODUCE, &h),
+    assert_int_equal(rill__batch_validate(&f->rd, b, n, RILL_VALIDATE_PRODUCE, &h),
                      RILL_ERR_INVALID_RECORD);
     /* Negative record count / batch length too small for a header. */
     n = make_batch(b, rec, sizeof(rec), -1, 0, 0, -1, -1);
     assert_int_equal(rill__batch_header_parse(b, n, &h), RILL_BATCH_CORRUPT);
-    assert_int_equal(rill__batch_validate(&rd, b, n, 0, &h), RILL_ERR_CORRUPT_MESSAGE);
+    assert_int_equal(rill__batch_validate(&f->rd, b, n, 0, &h), RILL_ERR_CORRUPT_MESSAGE);
     n = make_batch(b, rec, sizeof(rec), 1, 0, 0, -1, -1);
     rill__st32(b + 8, 48);
     assert_int_equal(rill__batch_header_parse(b, n, &h), RILL_BATCH_CORRUPT);
@@ -717,11 +708,10 @@ static void header_rules(void **state) {
     b[16] = 3;
     rill__st32(b + 8, (uint32_t)(n - 12));
     assert_int_equal(rill__batch_header_parse(b, n, &h), RILL_BATCH_CORRUPT);
-    rill__batch_reader_free(&rd);
 }
 
 static void control_records(void **state) {
-    (void)state;
+    fx *f = *state;
     /* Commit marker: key version 0, type 1; value version 0, coordinator epoch 3. */
     static const uint8_t rec[] = {
         32, 0, 0, 0, 8, 0, 0, 0, 1, 12, 0, 0, 0, 0, 0, 3, 0,
@@ -729,14 +719,12 @@ static void control_records(void **state) {
     uint8_t b[61 + sizeof(rec)];
     size_t n = make_batch(b, rec, sizeof(rec), 1, 0,
                           RILL_BATCH_ATTR_CONTROL | RILL_BATCH_ATTR_TRANSACTIONAL, 5, 0);
-    rill_batch_reader rd;
-    rill__batch_reader_init(&rd, 1 << 20);
     rill_batch_header h;
-    assert_int_equal(rill__batch_validate(&rd, b, n, 0, &h), 0);
+    assert_int_equal(rill__batch_validate(&f->rd, b, n, 0, &h), 0);
     assert_true(rill__batch_is_control(&h));
     const uint8_t *recs;
     size_t len;
-    assert_int_equal(rill__batch_records(&rd, b, &h, &recs, &len), 0);
+    assert_int_equal(rill__batch_records(&f->rd, b, &h, &recs, &len), 0);
     rill_record_iter it;
     rill_record r;
     rill__record_iter_init(&it, recs, len, &h);
@@ -751,76 +739,60 @@ static void control_records(void **state) {
     assert_int_equal(rill__control_record_type(&r), -1);
     r.key.len = -1;
     assert_int_equal(rill__control_record_type(&r), -1);
-    rill__batch_reader_free(&rd);
 }
 
 static void decompression_bound(void **state) {
-    (void)state;
-    rill_batch_builder bb;
-    rill__batch_builder_init(&bb, 0);
-    rill_buf scratch;
-    rill__buf_init(&scratch, 0);
+    fx *f = *state;
     uint8_t *zeros = calloc(1, 1 << 20);
     for (size_t c = 1; c < NCODECS; c++) {
-        assert_int_equal(rill__batch_begin(&bb, TS0, -1, -1, -1, 0), 0);
-        assert_int_equal(rill__batch_append(&bb, TS0, NULL, -1, zeros, 1 << 20, NULL, 0), 0);
-        assert_int_equal(rill__batch_finish(&bb, codecs[c], RILL_LEVEL_DEFAULT, NULL, &scratch),
-                         0);
-        assert_true(bb.buf.len < 100000);
-        rill_batch_reader rd;
-        rill__batch_reader_init(&rd, 64 * 1024);
+        assert_int_equal(rill__batch_begin(&f->bb, TS0, -1, -1, -1, 0), 0);
+        assert_int_equal(rill__batch_append(&f->bb, TS0, NULL, -1, zeros, 1 << 20, NULL, 0), 0);
+        assert_int_equal(
+            rill__batch_finish(&f->bb, codecs[c], RILL_LEVEL_DEFAULT, NULL, &f->scratch), 0);
+        assert_true(f->bb.buf.len < 100000);
         rill_batch_header h;
-        assert_int_equal(rill__batch_validate(&rd, bb.buf.data, bb.buf.len, 0, &h),
+        rill__buf_free(&f->rd.scratch);
+        f->rd.max_uncompressed = 64 * 1024;
+        assert_int_equal(rill__batch_validate(&f->rd, f->bb.buf.data, f->bb.buf.len, 0, &h),
                          RILL_ERR_MESSAGE_TOO_LARGE);
-        assert_true(rd.scratch.cap <= 128 * 1024);
-        rill__batch_reader_free(&rd);
-        rill__batch_reader_init(&rd, 2 << 20);
-        assert_int_equal(rill__batch_validate(&rd, bb.buf.data, bb.buf.len, 0, &h), 0);
-        rill__batch_reader_free(&rd);
+        assert_true(f->rd.scratch.cap <= 128 * 1024); /* the bound held memory down too */
+        f->rd.max_uncompressed = 2 << 20;
+        assert_int_equal(rill__batch_validate(&f->rd, f->bb.buf.data, f->bb.buf.len, 0, &h), 0);
     }
     free(zeros);
-    rill__buf_free(&scratch);
-    rill__batch_builder_free(&bb);
 }
 
 static void builder_limits(void **state) {
-    (void)state;
-    rill_batch_builder bb;
-    rill__batch_builder_init(&bb, 200);
-    rill_buf scratch;
-    rill__buf_init(&scratch, 0);
-    assert_int_equal(rill__batch_begin(&bb, TS0, -1, -1, -1, 0), 0);
+    fx *f = *state;
+    f->bb.buf.max = 200;
+    assert_int_equal(rill__batch_begin(&f->bb, TS0, -1, -1, -1, 0), 0);
     /* Nothing appended: nothing to finish. */
-    assert_int_equal(rill__batch_finish(&bb, RILL_CODEC_NONE, 0, NULL, NULL), RILL_ERR_INVALID_ARG);
+    assert_int_equal(rill__batch_finish(&f->bb, RILL_CODEC_NONE, 0, NULL, NULL),
+                     RILL_ERR_INVALID_ARG);
     char v[100];
     memset(v, 'v', sizeof(v));
-    assert_int_equal(rill__batch_append(&bb, TS0, NULL, -1, v, 100, NULL, 0), 0);
-    size_t before = rill__batch_size(&bb);
+    assert_int_equal(rill__batch_append(&f->bb, TS0, NULL, -1, v, 100, NULL, 0), 0);
+    size_t before = rill__batch_size(&f->bb);
     /* The next one would pass the 200-byte bound: refused, builder unchanged. */
-    assert_int_equal(rill__batch_append(&bb, TS0, NULL, -1, v, 100, NULL, 0),
+    assert_int_equal(rill__batch_append(&f->bb, TS0, NULL, -1, v, 100, NULL, 0),
                      RILL_ERR_MSG_SIZE_TOO_LARGE);
-    assert_int_equal(rill__batch_size(&bb), before);
-    assert_int_equal(rill__batch_count(&bb), 1);
-    assert_int_equal(rill__batch_append(&bb, TS0, NULL, -1, v, 10, NULL, 0), 0);
+    assert_int_equal(rill__batch_size(&f->bb), before);
+    assert_int_equal(rill__batch_count(&f->bb), 1);
+    assert_int_equal(rill__batch_append(&f->bb, TS0, NULL, -1, v, 10, NULL, 0), 0);
     /* Unknown codec: refused, the plain records stay. */
-    assert_int_equal(rill__batch_finish(&bb, 6, 0, NULL, &scratch),
+    assert_int_equal(rill__batch_finish(&f->bb, 6, 0, NULL, &f->scratch),
                      RILL_ERR_UNSUPPORTED_COMPRESSION_TYPE);
-    assert_int_equal(rill__batch_finish(&bb, RILL_CODEC_NONE, 0, NULL, NULL), 0);
-    rill_batch_reader rd;
-    rill__batch_reader_init(&rd, 1 << 20);
+    assert_int_equal(rill__batch_finish(&f->bb, RILL_CODEC_NONE, 0, NULL, NULL), 0);
     rill_batch_header h;
-    assert_int_equal(rill__batch_validate(&rd, bb.buf.data, bb.buf.len, RILL_VALIDATE_PRODUCE, &h),
-                     0);
+    assert_int_equal(
+        rill__batch_validate(&f->rd, f->bb.buf.data, f->bb.buf.len, RILL_VALIDATE_PRODUCE, &h), 0);
     assert_int_equal(h.record_count, 2);
     /* Reuse: the buffer's memory is kept across batches. */
-    uint8_t *mem = bb.buf.data;
-    assert_int_equal(rill__batch_begin(&bb, TS0, -1, -1, -1, 0), 0);
-    assert_ptr_equal(bb.buf.data, mem);
-    assert_int_equal(rill__batch_size(&bb), 61);
-    assert_int_equal(rill__batch_count(&bb), 0);
-    rill__batch_reader_free(&rd);
-    rill__buf_free(&scratch);
-    rill__batch_builder_free(&bb);
+    uint8_t *mem = f->bb.buf.data;
+    assert_int_equal(rill__batch_begin(&f->bb, TS0, -1, -1, -1, 0), 0);
+    assert_ptr_equal(f->bb.buf.data, mem);
+    assert_int_equal(rill__batch_size(&f->bb), 61);
+    assert_int_equal(rill__batch_count(&f->bb), 0);
 }
 
 /* ------------------------------------------------------------ walking */
@@ -829,14 +801,14 @@ static void walk_records_blob(void **state) {
     (void)state;
     /* Three batches, a legacy v1 entry, then a batch cut short. */
     static const uint8_t legacy[] = {
-        0, 0, 0, 0, 0, 0, 0, 9,    /* offset 9 */
-        0, 0, 0, 22,               /* message size */
-        0, 0, 0, 0,                /* crc (not checked by the walker) */
-        1,                         /* magic 1 */
-        0,                         /* attributes */
-        0, 0, 0, 0, 0, 0, 0, 0,    /* timestamp */
-        0xff, 0xff, 0xff, 0xff,    /* key null */
-        0xff, 0xff, 0xff, 0xff,    /* value null */
+        0,    0,    0,    0,    0, 0, 0, 9, /* offset 9 */
+        0,    0,    0,    22,               /* message size */
+        0,    0,    0,    0,                /* crc (not checked by the walker) */
+        1,                                  /* magic 1 */
+        0,                                  /* attributes */
+        0,    0,    0,    0,    0, 0, 0, 0, /* timestamp */
+        0xff, 0xff, 0xff, 0xff,             /* key null */
+        0xff, 0xff, 0xff, 0xff,             /* value null */
     };
     size_t total = 3 * sizeof(kp_features) + sizeof(legacy) + 30;
     uint8_t *blob = malloc(total), *p = blob;
@@ -876,15 +848,24 @@ static void walk_records_blob(void **state) {
     free(blob);
 }
 
+#define FX_TEST(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hand_built_bytes),    cmocka_unit_test(matches_kafka_python),
-        cmocka_unit_test(decode_kafka_python), cmocka_unit_test(round_trip_codecs),
-        cmocka_unit_test(many_records),        cmocka_unit_test(rewrite_producer),
-        cmocka_unit_test(truncations),         cmocka_unit_test(corruptions),
-        cmocka_unit_test(bad_records),         cmocka_unit_test(header_rules),
-        cmocka_unit_test(control_records),     cmocka_unit_test(decompression_bound),
-        cmocka_unit_test(builder_limits),      cmocka_unit_test(walk_records_blob),
+        FX_TEST(hand_built_bytes),
+        FX_TEST(matches_kafka_python),
+        FX_TEST(decode_kafka_python),
+        FX_TEST(round_trip_codecs),
+        FX_TEST(many_records),
+        FX_TEST(rewrite_producer),
+        FX_TEST(truncations),
+        FX_TEST(corruptions),
+        cmocka_unit_test(bad_records),
+        FX_TEST(header_rules),
+        FX_TEST(control_records),
+        FX_TEST(decompression_bound),
+        FX_TEST(builder_limits),
+        cmocka_unit_test(walk_records_blob),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
