@@ -337,3 +337,32 @@ def test_mockcluster_binary_rejects_bad_arguments():
     for argv in (["--brokers", "0"], ["--brokers", "x"], ["--what"]):
         r = subprocess.run([exe] + argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
         assert r.returncode == 2 and b"usage" in r.stderr
+
+
+def test_bench_compare_parses_both_line_shapes(tmp_path):
+    """bench/compare.py reads rdperf's and `rill perf produce`'s lines (issue 2's shape)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "bench_compare", os.path.join(helpers.source_dir(), "bench", "compare.py"))
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    tag = "RESULT kind=produce target=mock client=%s size=100 codec=none rep=%d rc=%d | "
+    rd = ("librdkafka 2.0.2: 2000000 msgs x 100 B in 1.000 s: %d msgs/s 100.0 MB/s cpu=0.900 s "
+          "(%d ns/msg) maxrss=%d KiB delivered=2000000 failed=0")
+    rl = ("2000000 msgs x 100 B in 0.500 s: %d msgs/s 200.0 MB/s cpu=0.600 s (%d ns/msg) "
+          "maxrss=%d KiB delivered=2000000 failed=%d")
+    raw = [tag % ("librdkafka", 1, 0) + rd % (1000000, 450, 20000),
+           tag % ("librdkafka", 2, 0) + rd % (3000000, 400, 19000),
+           tag % ("librdkafka", 3, 0) + rd % (2000000, 500, 21000),
+           tag % ("rill", 1, 0) + rl % (4000000, 300, 8000, 0),
+           tag % ("rill", 2, 0) + rl % (3000000, 200, 9000, 0),
+           tag % ("rill", 3, 1) + rl % (9000000, 1, 1, 5),       # failed: left out
+           tag % ("rill", 4, 0) + "no result line; stderr: boom"]  # failed: left out
+    runs = compare.parse_runs(raw)
+    assert [r["ok"] for r in runs] == [True] * 5 + [False, False]
+    text = compare.render(runs, {"repetitions": "3"}, ["cmd a", "cmd a"], ["a note"])
+    # Medians: librdkafka 2,000,000 msgs/s 450 ns 20,000 KiB; rill 3,500,000 / 250 / 8,500.
+    assert "| 100 B | none | librdkafka | 2,000,000 | 100.0 | 450 | 20,000 | 3/3 |" in text
+    assert "| 100 B | none | rill | 3,500,000 | 200.0 | 250 | 8,500 | 2/4 |" in text
+    assert "| 100 B | none | 1.75× | ≥ 1.5× | 0.56× | 0.42× | yes |" in text
+    assert "a note" in text and "## Failed runs" in text and "boom" in text

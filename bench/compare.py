@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""compare.py -- turns the raw lines of bench/run.sh into bench/RESULTS.md.
+
+Input (--raw): one line per run, written by run.sh:
+    RESULT kind=produce target=mock client=librdkafka size=100 codec=none rep=1 rc=0 | <line>
+where <line> is what the probe printed last, in the shape shared by rdperf and
+`rill perf produce`:
+    N msgs x S B in T s: R msgs/s M MB/s cpu=C s (X ns/msg) maxrss=K KiB delivered=D failed=F
+(rdconsume's line has no "x S B" and no delivered/failed).  A run whose line
+does not parse, or whose exit status is not 0, is counted as failed and left
+out of the medians.  --meta holds "key: value" lines about the machine,
+--commands the exact command lines, --notes free text lines.
+
+Output: medians per (target, client, size, codec), the rill/librdkafka ratios
+against the bars of the issues, a text plot, the commands and the raw lines.
+Standard library only.
+"""
+
+import argparse
+import re
+import statistics
+import sys
+from collections import OrderedDict
+
+RESULT_RE = re.compile(r"^RESULT (?P<tags>[^|]*)\|\s?(?P<line>.*)$")
+LINE_RE = re.compile(
+    r"(?P<n>\d+) msgs(?: x (?P<size>\d+) B)? in (?P<secs>[\d.]+) s: (?P<rate>[\d.]+) msgs/s "
+    r"(?P<mbs>[\d.]+) MB/s cpu=(?P<cpu>[\d.]+) s \((?P<nsmsg>[\d.]+) ns/msg\) "
+    r"maxrss=(?P<rss>\d+) KiB(?: delivered=(?P<delivered>\d+) failed=(?P<failed>\d+))?")
+
+# The bars from the issues: (what, size) -> minimum ratio rill / anchor.
+CLIENT_BARS = {100: 1.5, 1024: 1.2}      # issue 2: rill msgs/s vs librdkafka 2.0.2
+BROKER_BAR = 1.0                          # issue 3: rill-broker vs mock cluster, acks=1
+
+
+def parse_tags(text):
+    return dict(kv.split("=", 1) for kv in text.split() if "=" in kv)
+
+
+def parse_runs(lines):
+    runs = []
+    for raw in lines:
+        m = RESULT_RE.match(raw.rstrip("\n"))
+        if not m:
+            continue
+        tags = parse_tags(m.group("tags"))
+        rec = dict(tags)
+        rec["raw"] = m.group("line")
+        lm = LINE_RE.search(m.group("line"))
+        ok = lm is not None and tags.get("rc") == "0"
+        if lm:
+            rec.update({k: float(v) for k, v in lm.groupdict().items() if v is not None})
+            if lm.group("failed") is not None and int(lm.group("failed")) > 0:
+                ok = False
+        rec["ok"] = ok
+        runs.append(rec)
+    return runs
+
+
+def group(runs):
+    """{(kind, target, client, size, codec): [runs]} in first-seen order."""
+    out = OrderedDict()
+    for r in runs:
+        key = (r.get("kind", "produce"), r.get("target", "?"), r.get("client", "?"),
+               int(float(r.get("size", 0) or 0)), r.get("codec", "-"))
+        out.setdefault(key, []).append(r)
+    return out
+
+
+def med(rs, field):
+    vals = [r[field] for r in rs if r["ok"] and field in r]
+    return statistics.median(vals) if vals else None
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "—"
+    return "{:,.{d}f}".format(v, d=digits)
+
+
+def ratio(a, b):
+    return a / b if a is not None and b not in (None, 0) else None
+
+
+def size_label(s):
+    return "1 KiB" if s == 1024 else "%d B" % s
+
+
+def bar(value, vmax, width=40):
+    if not value or not vmax:
+        return ""
+    return "#" * max(1, int(round(width * value / vmax)))
+
+
+def render(runs, meta, commands, notes):
+    g = group(runs)
+    out = []
+    w = out.append
+    w("# Benchmark results")
+    w("")
+    w("Written by `make bench` (bench/run.sh → bench/compare.py). Medians of %s runs per row; "
+      "the machines are noisy, so read the ratios, which come from runs interleaved in the "
+      "same session (odd repetitions run librdkafka first, even ones rill first)."
+      % meta.get("repetitions", "?"))
+    w("")
+    w("## Machine and settings")
+    w("")
+    for k, v in meta.items():
+        w("- **%s**: %s" % (k, v))
+    w("")
+    if notes:
+        w("## Notes")
+        w("")
+        for n in notes:
+            w("- " + n)
+        w("")
+
+    targets = OrderedDict((k[1], None) for k in g if k[0] == "produce")
+    for target in targets:
+        rows = [(k, v) for k, v in g.items() if k[0] == "produce" and k[1] == target]
+        w("## Produce throughput against %s" % target)
+        w("")
+        w("| value size | compression | client | msgs/s | MB/s | CPU ns/msg | peak RSS KiB | ok runs |")
+        w("|---|---|---|---:|---:|---:|---:|---:|")
+        for (kind, tgt, client, size, codec), rs in rows:
+            w("| %s | %s | %s | %s | %s | %s | %s | %d/%d |" % (
+                size_label(size), codec, client, fmt(med(rs, "rate")), fmt(med(rs, "mbs"), 1),
+                fmt(med(rs, "nsmsg")), fmt(med(rs, "rss")), sum(r["ok"] for r in rs), len(rs)))
+        w("")
+        # rill vs librdkafka on this target.
+        pairs = []
+        for (kind, tgt, client, size, codec), rs in rows:
+            if client != "rill":
+                continue
+            anchor = g.get((kind, tgt, "librdkafka", size, codec))
+            if anchor:
+                pairs.append((size, codec, rs, anchor))
+        if pairs:
+            w("### rill / librdkafka on %s" % target)
+            w("")
+            w("| value size | compression | msgs/s ratio | bar | CPU ns/msg ratio (lower is better) "
+              "| peak RSS ratio (lower is better) | meets the bar |")
+            w("|---|---|---:|---:|---:|---:|---|")
+            for size, codec, rs, anchor in pairs:
+                rr = ratio(med(rs, "rate"), med(anchor, "rate"))
+                cr = ratio(med(rs, "nsmsg"), med(anchor, "nsmsg"))
+                mr = ratio(med(rs, "rss"), med(anchor, "rss"))
+                need = CLIENT_BARS.get(size)
+                meets = "—"
+                if rr is not None and need is not None and cr is not None and mr is not None:
+                    meets = "yes" if rr >= need and cr < 1 and mr < 1 else "no"
+                w("| %s | %s | %s× | ≥ %s× | %s× | %s× | %s |" % (
+                    size_label(size), codec, fmt(rr, 2), need if need else "—", fmt(cr, 2),
+                    fmt(mr, 2), meets))
+            w("")
+
+    # The same librdkafka producer into rill-broker vs the mock cluster (issue 3).
+    if "rill-broker" in targets and "mock" in targets:
+        w("## rill-broker / mock cluster, same librdkafka producer (acks=1)")
+        w("")
+        w("| value size | compression | mock msgs/s | rill-broker msgs/s | ratio | bar |")
+        w("|---|---|---:|---:|---:|---:|")
+        for (kind, tgt, client, size, codec), rs in g.items():
+            if kind != "produce" or tgt != "rill-broker" or client != "librdkafka":
+                continue
+            mock = g.get((kind, "mock", client, size, codec))
+            if not mock:
+                continue
+            w("| %s | %s | %s | %s | %s× | ≥ %s× |" % (
+                size_label(size), codec, fmt(med(mock, "rate")), fmt(med(rs, "rate")),
+                fmt(ratio(med(rs, "rate"), med(mock, "rate")), 2), BROKER_BAR))
+        w("")
+
+    consume = [(k, v) for k, v in g.items() if k[0] == "consume"]
+    if consume:
+        w("## Consume throughput (librdkafka consumer, rdconsume)")
+        w("")
+        w("| target | value size | msgs/s | MB/s | CPU ns/msg | peak RSS KiB | ok runs |")
+        w("|---|---|---:|---:|---:|---:|---:|")
+        for (kind, tgt, client, size, codec), rs in consume:
+            w("| %s | %s | %s | %s | %s | %s | %d/%d |" % (
+                tgt, size_label(size), fmt(med(rs, "rate")), fmt(med(rs, "mbs"), 1),
+                fmt(med(rs, "nsmsg")), fmt(med(rs, "rss")), sum(r["ok"] for r in rs), len(rs)))
+        w("")
+
+    # A text plot of the produce medians.
+    prod = [(k, med(v, "rate")) for k, v in g.items() if k[0] == "produce"]
+    vmax = max((v for _, v in prod if v), default=0)
+    if vmax:
+        w("## Plot: produce msgs/s (median)")
+        w("")
+        w("```")
+        for (kind, tgt, client, size, codec), v in prod:
+            label = "%-11s %-10s %-6s %-4s" % (tgt, client, size_label(size), codec)
+            w("%s %12s %s" % (label, fmt(v), bar(v, vmax)))
+        w("```")
+        w("")
+
+    w("## Exact commands")
+    w("")
+    w("```")
+    for c in commands:
+        w(c)
+    w("```")
+    w("")
+    failed = [r for r in runs if not r["ok"]]
+    if failed:
+        w("## Failed runs (left out of the medians)")
+        w("")
+        w("```")
+        for r in failed:
+            w("%s %s %s %s rep=%s rc=%s: %s" % (r.get("target"), r.get("client"), r.get("codec"),
+                                                size_label(int(float(r.get("size", 0)))),
+                                                r.get("rep"), r.get("rc"), r["raw"][:300]))
+        w("```")
+        w("")
+    w("## Raw result lines")
+    w("")
+    w("```")
+    for r in runs:
+        w("%s %s %s %s rep=%s: %s" % (r.get("target"), r.get("client"), r.get("codec"),
+                                      size_label(int(float(r.get("size", 0)))), r.get("rep"),
+                                      r["raw"]))
+    w("```")
+    return "\n".join(out) + "\n"
+
+
+def read_lines(path):
+    if not path:
+        return []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return [l.rstrip("\n") for l in f if l.strip()]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--meta")
+    ap.add_argument("--commands")
+    ap.add_argument("--notes")
+    ap.add_argument("--out", default="-")
+    a = ap.parse_args(argv)
+    meta = OrderedDict()
+    for l in read_lines(a.meta):
+        k, _, v = l.partition(":")
+        meta[k.strip()] = v.strip()
+    commands = list(OrderedDict.fromkeys(read_lines(a.commands)))
+    text = render(parse_runs(read_lines(a.raw)), meta, commands, read_lines(a.notes))
+    if a.out == "-":
+        sys.stdout.write(text)
+    else:
+        with open(a.out, "w", encoding="utf-8") as f:
+            f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
