@@ -463,8 +463,9 @@ static int parse_list(const struct conf_prop *p, const char *value, char **norm,
     }
     if ((p->flags & F_NONEMPTY) && n == 0) {
         char list[512];
-        seterr(errstr, size, "Invalid value \"%s\" for \"%s\": expected a comma-separated list of %s",
-               value, p->name, names_list(p->names, list, sizeof(list)));
+        seterr(errstr, size,
+               "Invalid value \"%s\" for \"%s\": expected a comma-separated list of %s", value,
+               p->name, names_list(p->names, list, sizeof(list)));
         free(out);
         return -1;
     }
@@ -516,8 +517,9 @@ static int apply(rill_conf_t *conf, const struct conf_prop *p, const char *value
             return 0;
         }
         if ((p->flags & F_BROKERS) && !valid_broker_list(value)) {
-            seterr(errstr, size, "Invalid value \"%s\" for \"%s\": expected host:port[,host:port...]",
-                   value, p->name);
+            seterr(errstr, size,
+                   "Invalid value \"%s\" for \"%s\": expected host:port[,host:port...]", value,
+                   p->name);
             return -1;
         }
         char *copy = strdup(value);
@@ -758,18 +760,21 @@ void rill_conf_set_dr_cb(rill_conf_t *conf, rill_dr_cb_t *cb) {
     conf->dr_cb = cb;
 }
 
+/* A "max" key must not be below its "min" key (a backoff that could never grow). */
+static int check_order(const char *lo_key, int lo, const char *hi_key, int hi, char *errstr,
+                       size_t size) {
+    if (hi >= lo)
+        return 0;
+    seterr(errstr, size, "\"%s\" (%d) must be at least \"%s\" (%d)", hi_key, hi, lo_key, lo);
+    return -1;
+}
+
 int rill__conf_check_producer(rill_conf_t *conf, char *errstr, size_t size) {
-    if (conf->retry_backoff_max_ms < conf->retry_backoff_ms) {
-        seterr(errstr, size, "\"retry.backoff.max.ms\" (%d) must be at least \"retry.backoff.ms\" (%d)",
-               conf->retry_backoff_max_ms, conf->retry_backoff_ms);
+    if (check_order("retry.backoff.ms", conf->retry_backoff_ms, "retry.backoff.max.ms",
+                    conf->retry_backoff_max_ms, errstr, size) ||
+        check_order("reconnect.backoff.ms", conf->reconnect_backoff_ms, "reconnect.backoff.max.ms",
+                    conf->reconnect_backoff_max_ms, errstr, size))
         return -1;
-    }
-    if (conf->reconnect_backoff_max_ms < conf->reconnect_backoff_ms) {
-        seterr(errstr, size,
-               "\"reconnect.backoff.max.ms\" (%d) must be at least \"reconnect.backoff.ms\" (%d)",
-               conf->reconnect_backoff_max_ms, conf->reconnect_backoff_ms);
-        return -1;
-    }
     if (!conf->enable_idempotence)
         return 0;
     int conflict = conf->acks != -1 || conf->max_in_flight > 5 || conf->retries == 0;

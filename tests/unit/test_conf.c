@@ -306,8 +306,9 @@ static void lists(void **state) {
 static void brokers(void **state) {
     (void)state;
     char err[256];
-    static const char *good[] = {"localhost", "localhost:9092", "10.0.0.1:1,10.0.0.2:65535",
-                                 "[::1]:9092", "[fe80::1]", "a:1 , b:2", "kafka-1.example.com:9093"};
+    static const char *good[] = {"localhost",  "localhost:9092", "10.0.0.1:1,10.0.0.2:65535",
+                                 "[::1]:9092", "[fe80::1]",      "a:1 , b:2",
+                                 "kafka-1.example.com:9093"};
     static const char *bad[] = {"", ",", "a:1,", ":9092", "a:0", "a:65536", "a:x", "a:",
                                 "::1:9092", "PLAINTEXT://a:9092", "[]:1", "[::1]x", "a b:1"};
     rill_conf_t *c = rill_conf_new();

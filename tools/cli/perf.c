@@ -29,7 +29,8 @@ const char cli_perf_usage[] =
     "  -t TOPIC            topic to produce to (required)\n"
     "  -n COUNT            messages to send (default 1000000)\n"
     "  -s SIZE             value size in bytes (default 100)\n"
-    "  -p PARTITION        one partition (default: the partitioner spreads them)\n" CLI_COMMON_USAGE;
+    "  -p PARTITION        one partition (default: the partitioner spreads them)\n"
+    CLI_COMMON_USAGE;
 
 struct perf_run {
     long delivered, failed;
