@@ -14,7 +14,7 @@ struct rill_arena_chunk {
     max_align_t data[];
 };
 
-#define ALIGN (sizeof(max_align_t))
+#define ALIGN (_Alignof(max_align_t))
 
 void rill__arena_init(rill_arena *a, size_t max) {
     a->head = NULL;

@@ -127,6 +127,30 @@ static inline void frame_begin(rill_buf *b, int16_t key, int16_t ver, int32_t co
 static inline void frame_end(rill_buf *b, size_t at) {
     rill__wr_patch32(b, at, (int32_t)(b->len - at - 4));
 }
+/* Frames m as request (api_key, ver), correlation corr, client "rill"; compares bytes. */
+static inline void assert_request_frame(enc_fn enc, int16_t key, int16_t ver, int32_t corr,
+                                        const void *m, const uint8_t *expect, size_t n) {
+    rill_buf b;
+    size_t at;
+    frame_begin(&b, key, ver, corr, "rill", &at);
+    assert_int_equal(enc(&b, ver, m), 0);
+    frame_end(&b, at);
+    assert_int_equal(b.len, n);
+    assert_memory_equal(b.data, expect, n);
+    rill__buf_free(&b);
+}
+
+/* Decodes exactly data[0..len) at ver into out; `a` is initialised here, freed by the caller. */
+static inline void decode_whole(dec_fn dec, int16_t ver, const uint8_t *data, size_t len,
+                                void *out, rill_arena *a) {
+    rill_rd r;
+    rill__arena_init(a, 0);
+    rill__rd_init(&r, data, len);
+    assert_int_equal(dec(&r, ver, out, a), 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(rill__rd_remain(&r), 0);
+}
+
 #define assert_bytes(buf, expect)                                                              \
     do {                                                                                       \
         assert_int_equal((buf)->len, sizeof(expect));                                          \

@@ -14,8 +14,8 @@ static void arena_basics(void **state) {
     uint8_t *q = rill__arena_alloc(&a, 5);
     assert_non_null(p);
     assert_non_null(q);
-    assert_int_equal((uintptr_t)p % sizeof(max_align_t), 0);
-    assert_int_equal((uintptr_t)q % sizeof(max_align_t), 0);
+    assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+    assert_int_equal((uintptr_t)q % _Alignof(max_align_t), 0);
     assert_true(q >= p + 3);
     memset(p, 0xaa, 3);
     memset(q, 0xbb, 5);

@@ -79,13 +79,9 @@ static void response_skips_tagged_features(void **state) {
         0x00, 0x0a, 0x02, 0x04, 'k', 'r', 'a', 0x00, 0x00, 0x00, 0x01, 0x00, /* SupportedFeatures */
         0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, /* FinalizedFeaturesEpoch */
     };
-    rill_rd r;
     rill_arena a;
-    rill__arena_init(&a, 0);
-    rill__rd_init(&r, body, sizeof(body));
     rill_api_versions_resp d;
-    assert_int_equal(rill__api_versions_resp_decode(&r, 3, &d, &a), 0);
-    assert_int_equal(rill__rd_remain(&r), 0);
+    decode_whole(dec_api_versions_resp, 3, body, sizeof(body), &d, &a);
     assert_int_equal(d.napi_keys, 1);
     assert_int_equal(d.api_keys[0].api_key, 18);
     assert_int_equal(d.api_keys[0].max_version, 4);
@@ -108,13 +104,9 @@ static void unsupported_version_fallback(void **state) {
                                  0x00, 0x12, 0x00, 0x00, 0x00, 0x02};
     assert_bytes(&b, v0);
     for (int16_t asked = 0; asked <= RILL_API_VERSIONS_MAX_VER; asked++) {
-        rill_rd r;
         rill_arena a;
-        rill__arena_init(&a, 0);
-        rill__rd_init(&r, b.data, b.len);
         rill_api_versions_resp d;
-        assert_int_equal(rill__api_versions_resp_decode(&r, asked, &d, &a), 0);
-        assert_int_equal(rill__rd_remain(&r), 0);
+        decode_whole(dec_api_versions_resp, asked, b.data, b.len, &d, &a);
         assert_int_equal(d.error_code, 35);
         assert_int_equal(d.napi_keys, 1);
         assert_int_equal(d.api_keys[0].api_key, 18);
@@ -126,22 +118,13 @@ static void unsupported_version_fallback(void **state) {
 
 static void golden_requests(void **state) {
     (void)state;
-    rill_buf b;
-    size_t at;
     /* v0: header v1 (key 18, version 0, correlation 1, client "rill"), empty body. */
-    frame_begin(&b, RILL_API_API_VERSIONS, 0, 1, "rill", &at);
     rill_api_versions_req m = {rill__str("rill"), rill__str("0.1.0")};
-    assert_int_equal(rill__api_versions_req_encode(&b, 0, &m), 0);
-    frame_end(&b, at);
     static const uint8_t v0[] = {0x00, 0x00, 0x00, 0x0e, 0x00, 0x12, 0x00, 0x00, 0x00,
                                  0x00, 0x00, 0x01, 0x00, 0x04, 'r',  'i',  'l',  'l'};
-    assert_bytes(&b, v0);
-    rill__buf_free(&b);
+    assert_request_frame(enc_api_versions_req, RILL_API_API_VERSIONS, 0, 1, &m, v0, sizeof(v0));
 
     /* v3: header v2 (client id keeps its int16 length, then no tags); compact strings. */
-    frame_begin(&b, RILL_API_API_VERSIONS, 3, 2, "rill", &at);
-    assert_int_equal(rill__api_versions_req_encode(&b, 3, &m), 0);
-    frame_end(&b, at);
     static const uint8_t v3[] = {
         0x00, 0x00, 0x00, 0x1b,                               /* size 27 */
         0x00, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02,       /* key, version, correlation */
@@ -150,8 +133,7 @@ static void golden_requests(void **state) {
         0x06, '0',  '.',  '1',  '.',  '0',                    /* ClientSoftwareVersion */
         0x00,                                                 /* body tags */
     };
-    assert_bytes(&b, v3);
-    rill__buf_free(&b);
+    assert_request_frame(enc_api_versions_req, RILL_API_API_VERSIONS, 3, 2, &m, v3, sizeof(v3));
 }
 
 static void golden_response_v0(void **state) {
