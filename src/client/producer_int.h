@@ -67,6 +67,7 @@ typedef struct ppart {
     int32_t leader;
     pbatch *q_head, *q_tail; /* unacknowledged batches, in send order */
     int inflight;
+    int32_t inflight_to; /* broker the in-flight batches went to */
     bool retrying; /* a batch must be resent: drain in-flight first */
     int32_t next_seq;
 } ppart;

@@ -483,8 +483,12 @@ static int on_produce(rill_conn *c, int err, int16_t ver, rill_rd *body, void *o
 /* ---- sending -------------------------------------------------------------- */
 
 /* The next batch of a partition that may be sent now, or NULL. */
-static pbatch *sendable(rill_producer_t *p, ppart *pp, int64_t now) {
+static pbatch *sendable(rill_producer_t *p, ppart *pp, int32_t broker, int64_t now) {
     if (p->idemp != IDEMP_OFF && p->idemp != IDEMP_ASSIGNED)
+        return NULL;
+    /* After a leader move, let the old leader answer first: a batch sent to
+     * the new leader could otherwise overtake one the old leader rejects. */
+    if (pp->inflight > 0 && pp->inflight_to != broker)
         return NULL;
     if (pp->retrying) {
         if (pp->inflight > 0)
@@ -526,7 +530,7 @@ static void send_to_broker(rill_producer_t *p, rill_cbroker *br, int64_t now) {
                 ppart *pp = &t->parts[k];
                 if (pp->leader != br->id || !pp->q_head)
                     continue;
-                pbatch *b = sendable(p, pp, now);
+                pbatch *b = sendable(p, pp, br->id, now);
                 if (!b)
                     continue;
                 if (n > 0 && total + b->bb.buf.len > MAX_REQUEST_BYTES)
@@ -601,6 +605,7 @@ static void send_to_broker(rill_producer_t *p, rill_cbroker *br, int64_t now) {
             atomic_fetch_add(&p->st_bytes_sent, b->bytes);
             b->state = PB_INFLIGHT;
             part_of(b)->inflight++;
+            part_of(b)->inflight_to = br->id;
         }
         if (expect) {
             p->inflight_reqs++;
