@@ -316,14 +316,15 @@ int rill__batch_validate(rill_batch_reader *r, const uint8_t *p, size_t n, int f
     rill_record x;
     rill__record_iter_init(&it, rec, len, h);
     int64_t prev = -1;
-    while ((err = rill__record_iter_next(&it, &x)) == 1) {
+    int more;
+    while ((more = rill__record_iter_next(&it, &x)) == 1) {
         /* Offset deltas rise within the batch's range (and are 0, 1, 2... from a producer). */
         if (x.offset_delta <= prev || x.offset_delta > h->last_offset_delta ||
             (produce && x.offset_delta != prev + 1))
             return RILL_ERR_INVALID_RECORD;
         prev = x.offset_delta;
     }
-    return err;
+    return more < 0 ? it.err : 0;
 }
 
 /* A length-prefixed (varint) field of a record: -1 null, else the bytes. */
@@ -350,16 +351,26 @@ void rill__record_iter_init(rill_record_iter *it, const uint8_t *records, size_t
     it->base_timestamp = h->base_timestamp;
     it->log_append_time = (h->attributes & RILL_BATCH_ATTR_LOG_APPEND_TIME) != 0;
     it->max_timestamp = h->max_timestamp;
+    it->err = 0;
+}
+
+static int corrupt(rill_record_iter *it) {
+    it->err = RILL_ERR_CORRUPT_MESSAGE;
+    it->left = 0;
+    it->p = NULL; /* stays failed */
+    return -1;
 }
 
 int rill__record_iter_next(rill_record_iter *it, rill_record *rec) {
+    if (it->err)
+        return -1;
     if (it->left <= 0)
-        return it->p == it->end ? 0 : RILL_ERR_CORRUPT_MESSAGE;
+        return it->p == it->end ? 0 : corrupt(it);
     rill_rd r;
     rill__rd_init(&r, it->p, (size_t)(it->end - it->p));
     int32_t len = rill__rd_varint(&r);
     if (r.err || len < MIN_RECORD_BODY || (size_t)len > rill__rd_remain(&r))
-        return RILL_ERR_CORRUPT_MESSAGE;
+        return corrupt(it);
     const uint8_t *rend = r.p + len;
     r.end = rend; /* nothing of this record may lie outside its length */
     rec->attributes = rill__rd_i8(&r);
@@ -370,14 +381,14 @@ int rill__record_iter_next(rill_record_iter *it, rill_record *rec) {
     rec->header_count = rill__rd_varint(&r);
     /* Each header takes at least two bytes: bounds the count before looping. */
     if (r.err || rec->header_count < 0 || (size_t)rec->header_count > rill__rd_remain(&r) / 2)
-        return RILL_ERR_CORRUPT_MESSAGE;
+        return corrupt(it);
     rec->headers = r.p;
     for (int32_t i = 0; i < rec->header_count && !r.err; i++) {
         take_field(&r, 0); /* a header's key is never null */
         take_field(&r, -1);
     }
     if (r.err || r.p != rend)
-        return RILL_ERR_CORRUPT_MESSAGE;
+        return corrupt(it);
     rec->headers_len = (size_t)(rend - rec->headers);
     rec->offset = it->base_offset + rec->offset_delta;
     rec->timestamp =

@@ -265,6 +265,7 @@ typedef struct rill_record_iter {
     int64_t base_offset, base_timestamp;
     int log_append_time;
     int64_t max_timestamp;
+    int err; /* after -1: RILL_ERR_CORRUPT_MESSAGE */
 } rill_record_iter;
 
 /* Iterates the records region (from rill__batch_records) of batch h. */
@@ -272,9 +273,10 @@ void rill__record_iter_init(rill_record_iter *it, const uint8_t *records, size_t
                             const rill_batch_header *h);
 /*
  * Next record: 1 and *rec filled, 0 at the end (exactly recordsCount
- * records and no bytes left), or RILL_ERR_CORRUPT_MESSAGE when a length
- * does not fit, a record is malformed, or the count does not match.  Every
- * record is fully checked (headers included) before it is returned.
+ * records and no bytes left), or -1 with it->err = RILL_ERR_CORRUPT_MESSAGE
+ * when a length does not fit, a record is malformed, or the count does not
+ * match (and -1 again on every later call).  Every record is fully checked
+ * (headers included) before it is returned.
  */
 int rill__record_iter_next(rill_record_iter *it, rill_record *rec);
 

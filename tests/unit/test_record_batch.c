@@ -2,7 +2,8 @@
  * test_record_batch.c -- record batch v2: exact bytes (by hand from the
  * spec, and as kafka-python 2.0.2 builds them), round trips through every
  * codec, producer-field rewrites, truncation and corruption, the record
- * and header iterators, control records, and the RECORDS walker.
+ * and header iterators, control records, the RECORDS walker, and the
+ * legacy (magic 0/1) MessageSet reader.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,9 +14,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "common/crc32c.h"
 #include "common/endian.h"
+#include "proto/msgset_legacy.h"
 #include "proto/record_batch.h"
 
 /*
@@ -627,6 +630,15 @@ static void bad_records(void **state) {
     static const uint8_t two[] = {12, 0, 0, 0, 1, 1, 0, 12, 0, 0, 2, 1, 1, 0};
     assert_int_equal(validate_records(two, sizeof(two), 1, 0, 0), RILL_ERR_CORRUPT_MESSAGE);
     assert_int_equal(validate_records(two, sizeof(two), 2, 1, RILL_VALIDATE_PRODUCE), 0);
+    /* The iterator itself: the record, then -1 with the error, and -1 from then on. */
+    rill_batch_header h = {.record_count = 1, .last_offset_delta = 0};
+    rill_record_iter it;
+    rill_record r;
+    rill__record_iter_init(&it, two, sizeof(two), &h);
+    assert_int_equal(rill__record_iter_next(&it, &r), 1);
+    assert_int_equal(rill__record_iter_next(&it, &r), -1);
+    assert_int_equal(it.err, RILL_ERR_CORRUPT_MESSAGE);
+    assert_int_equal(rill__record_iter_next(&it, &r), -1);
     /* Count larger than the offset range. */
     assert_int_equal(validate_records(two, sizeof(two), 2, 0, 0), RILL_ERR_INVALID_RECORD);
     /* Compaction-like gap (2 records in a range of 5): fine, but not from a producer. */
@@ -848,24 +860,315 @@ static void walk_records_blob(void **state) {
     free(blob);
 }
 
+/* ------------------------------------------------------------ legacy */
+
+/*
+ * From kafka-python 2.0.2's LegacyRecordBatchBuilder, like the golden
+ * batches above.  kp_v0: (5, key "k0", value "v0"), (6, key null, value "").
+ * kp_v1: (7, ts TS0, key "k", value null), (8, ts TS0+1, key "", value
+ * "hello").  kp_v1_gzip: a wrapper of 3 messages with relative offsets 0..2,
+ * ts TS0+i, value "abcdefgh" x 4.  kp_v0_gzip: a wrapper of 3 messages with
+ * absolute offsets 40..42, key "key".
+ */
+static const uint8_t kp_v0[] = {
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x12, 0x86, 0x97,
+    0x72, 0x4c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x6b, 0x30, 0x00, 0x00, 0x00, 0x02,
+    0x76, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x0e,
+    0x79, 0x57, 0x48, 0xe0, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+};
+
+static const uint8_t kp_v1[] = {
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x17, 0x83, 0xe9, 0x91,
+    0xc6, 0x01, 0x00, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x6b, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00,
+    0x00, 0x1b, 0xe3, 0x67, 0x53, 0xb1, 0x01, 0x00, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68,
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x68, 0x65, 0x6c, 0x6c, 0x6f,
+};
+
+static const uint8_t kp_v1_gzip[] = {
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x66, 0xd5, 0x4b, 0x1a,
+    0x77, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+    0x00, 0x00, 0x00, 0x50, 0x1f, 0x8b, 0x08, 0x00, 0xa4, 0x60, 0x07, 0x6b, 0x02, 0xff, 0x63,
+    0x60, 0x80, 0x03, 0xb3, 0xac, 0x7b, 0xad, 0x2b, 0x19, 0x81, 0x0c, 0xc6, 0xee, 0xf3, 0x4f,
+    0x33, 0x18, 0xfe, 0x03, 0x01, 0x90, 0xa3, 0x90, 0x98, 0x94, 0x9c, 0x92, 0x9a, 0x96, 0x9e,
+    0x81, 0x8b, 0x86, 0xea, 0x06, 0x69, 0x34, 0x6b, 0x3a, 0x29, 0xca, 0x01, 0x37, 0x81, 0x91,
+    0x44, 0x13, 0x98, 0x40, 0x26, 0x24, 0x36, 0x2c, 0x5a, 0x05, 0x37, 0x81, 0x89, 0x58, 0x13,
+    0x00, 0xdc, 0xa4, 0x5b, 0xff, 0xc6, 0x00, 0x00, 0x00,
+};
+
+static const uint8_t kp_v0_gzip[] = {
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x49, 0x89, 0xbc, 0x26,
+    0xd6, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x3b, 0x1f, 0x8b, 0x08, 0x00,
+    0xa4, 0x60, 0x07, 0x6b, 0x02, 0xff, 0x63, 0x60, 0x00, 0x03, 0x0d, 0x20, 0x36, 0xdc, 0xf2,
+    0x75, 0x26, 0x1f, 0x98, 0xc7, 0x9c, 0x9d, 0x5a, 0x09, 0xa4, 0x14, 0x12, 0x93, 0x92, 0x53,
+    0x52, 0xd3, 0xd2, 0x33, 0x70, 0xd1, 0x10, 0xbd, 0x0c, 0x9a, 0x94, 0x68, 0xd6, 0x22, 0x4b,
+    0x33, 0x00, 0x82, 0xa0, 0x2e, 0x6b, 0xb7, 0x00, 0x00, 0x00,
+};
+
+/* Writes one legacy entry (offset, size, message with zlib CRC-32); returns its size. */
+static size_t put_msg(uint8_t *out, int64_t off, int8_t magic, int8_t attrs, int64_t ts,
+                      const void *key, int32_t klen, const void *val, int32_t vlen) {
+    uint8_t *p = out + 16; /* after offset, size, crc */
+    *p++ = (uint8_t)magic;
+    *p++ = (uint8_t)attrs;
+    if (magic == 1) {
+        rill__st64(p, (uint64_t)ts);
+        p += 8;
+    }
+    rill__st32(p, (uint32_t)klen);
+    p += 4;
+    if (klen > 0) {
+        memcpy(p, key, (size_t)klen);
+        p += klen;
+    }
+    rill__st32(p, (uint32_t)vlen);
+    p += 4;
+    if (vlen > 0) {
+        memcpy(p, val, (size_t)vlen);
+        p += vlen;
+    }
+    size_t mlen = (size_t)(p - (out + 12));
+    rill__st64(out, (uint64_t)off);
+    rill__st32(out + 8, (uint32_t)mlen);
+    rill__st32(out + 12, (uint32_t)crc32(0, out + 16, (uInt)(mlen - 4)));
+    return 12 + mlen;
+}
+
+/*
+ * Reads every message of data[0..n) from an exact-size copy (so ASan sees
+ * any overread); returns how many, or -(the error).  Offsets and
+ * timestamps land in offs/tss.
+ */
+static int read_legacy(rill_batch_reader *rd, const uint8_t *data, size_t n, int64_t *offs,
+                       int64_t *tss, int max, int *partial) {
+    uint8_t *copy = dup_exact(data, n);
+    rill_legacy_iter it;
+    rill__legacy_iter_init(&it, rd, copy, n);
+    int count = 0, r;
+    rill_record rec;
+    while ((r = rill__legacy_iter_next(&it, &rec)) == 1) {
+        if (count < max) {
+            offs[count] = rec.offset;
+            tss[count] = rec.timestamp;
+        }
+        count++;
+    }
+    if (r < 0)
+        assert_int_equal(rill__legacy_iter_next(&it, &rec), -1); /* stays failed */
+    if (partial)
+        *partial = it.partial;
+    free(copy);
+    return r < 0 ? -it.err : count;
+}
+
+static void legacy_kafka_python(void **state) {
+    fx *f = *state;
+    rill_legacy_iter it;
+    rill_record r;
+    rill__legacy_iter_init(&it, &f->rd, kp_v0, sizeof(kp_v0));
+    assert_int_equal(rill__legacy_iter_next(&it, &r), 1);
+    assert_int_equal(r.offset, 5);
+    assert_int_equal(r.timestamp, -1);
+    expect_bytes(r.key, "k0");
+    expect_bytes(r.value, "v0");
+    assert_int_equal(r.header_count, 0);
+    assert_int_equal(rill__legacy_iter_next(&it, &r), 1);
+    assert_int_equal(r.offset, 6);
+    expect_bytes(r.key, NULL);
+    expect_bytes(r.value, "");
+    assert_int_equal(rill__legacy_iter_next(&it, &r), 0);
+    assert_false(it.partial);
+
+    rill__legacy_iter_init(&it, &f->rd, kp_v1, sizeof(kp_v1));
+    assert_int_equal(rill__legacy_iter_next(&it, &r), 1);
+    assert_int_equal(r.offset, 7);
+    assert_int_equal(r.timestamp, TS0);
+    expect_bytes(r.key, "k");
+    expect_bytes(r.value, NULL);
+    assert_int_equal(rill__legacy_iter_next(&it, &r), 1);
+    assert_int_equal(r.offset, 8);
+    assert_int_equal(r.timestamp, TS0 + 1);
+    expect_bytes(r.key, "");
+    expect_bytes(r.value, "hello");
+    assert_int_equal(rill__legacy_iter_next(&it, &r), 0);
+
+    /* v1 wrapper: the broker set its offset to the last inner one's (102). */
+    uint8_t g1[sizeof(kp_v1_gzip)];
+    memcpy(g1, kp_v1_gzip, sizeof(g1));
+    rill__st64(g1, 102); /* the offset is outside the message CRC */
+    rill__legacy_iter_init(&it, &f->rd, g1, sizeof(g1));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rill__legacy_iter_next(&it, &r), 1);
+        assert_int_equal(r.offset, 100 + i);
+        assert_int_equal(r.timestamp, TS0 + i);
+        expect_bytes(r.key, NULL);
+        expect_bytes(r.value, "abcdefghabcdefghabcdefghabcdefgh");
+    }
+    assert_int_equal(rill__legacy_iter_next(&it, &r), 0);
+
+    /* LogAppendTime on the wrapper: its timestamp for every inner message. */
+    g1[17] |= 0x08;
+    rill__st64(g1 + 18, (uint64_t)(TS0 + 777));
+    rill__st32(g1 + 12, (uint32_t)crc32(0, g1 + 16, (uInt)(sizeof(g1) - 16)));
+    rill__legacy_iter_init(&it, &f->rd, g1, sizeof(g1));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rill__legacy_iter_next(&it, &r), 1);
+        assert_int_equal(r.offset, 100 + i);
+        assert_int_equal(r.timestamp, TS0 + 777);
+    }
+
+    /* v0 wrapper: inner offsets are absolute. */
+    rill__legacy_iter_init(&it, &f->rd, kp_v0_gzip, sizeof(kp_v0_gzip));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rill__legacy_iter_next(&it, &r), 1);
+        assert_int_equal(r.offset, 40 + i);
+        assert_int_equal(r.timestamp, -1);
+        expect_bytes(r.key, "key");
+    }
+    assert_int_equal(rill__legacy_iter_next(&it, &r), 0);
+
+    /* The RECORDS walker hands these out as legacy entries. */
+    rill_batch_walk w;
+    const uint8_t *e;
+    size_t len;
+    rill_batch_header h;
+    rill__batch_walk_init(&w, kp_v1, sizeof(kp_v1));
+    assert_int_equal(rill__batch_walk_next(&w, &e, &len, &h), RILL_WALK_LEGACY);
+    assert_int_equal(h.base_offset, 7);
+    assert_int_equal(rill__batch_walk_next(&w, &e, &len, &h), RILL_WALK_LEGACY);
+    assert_int_equal(h.base_offset, 8);
+    assert_int_equal(rill__batch_walk_next(&w, &e, &len, &h), RILL_WALK_END);
+}
+
+/* A wrapper (offset wrapper_off) around n inner messages compressed with codec. */
+static size_t make_wrapper(uint8_t *out, int8_t magic, int codec, int64_t wrapper_off, int n,
+                           rill_buf *tmp) {
+    uint8_t inner[4096];
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        char v[16];
+        int vl = snprintf(v, sizeof(v), "value-%d", i);
+        int64_t off = magic == 1 ? i : wrapper_off - n + 1 + i;
+        at += put_msg(inner + at, off, magic, 0, TS0 + i, NULL, -1, v, vl);
+    }
+    rill__buf_reset(tmp);
+    assert_int_equal(rill__compress(codec, inner, at, tmp), 0);
+    return put_msg(out, wrapper_off, magic, (int8_t)codec, TS0, NULL, -1, tmp->data,
+                   (int32_t)tmp->len);
+}
+
+static void legacy_codecs(void **state) {
+    fx *f = *state;
+    uint8_t w[8192];
+    int64_t offs[8], tss[8];
+    for (int magic = 0; magic <= 1; magic++) {
+        for (int codec = 1; codec <= 3; codec++) {
+            size_t n = make_wrapper(w, (int8_t)magic, codec, 1000, 5, &f->scratch);
+            assert_int_equal(read_legacy(&f->rd, w, n, offs, tss, 8, NULL), 5);
+            for (int i = 0; i < 5; i++) {
+                assert_int_equal(offs[i], 996 + i);
+                assert_int_equal(tss[i], magic ? TS0 + i : -1);
+            }
+        }
+        /* Raw snappy (no xerial framing) inside a wrapper: one literal. */
+        uint8_t inner[64], raw[80];
+        size_t il = put_msg(inner, magic ? 0 : 50, (int8_t)magic, 0, TS0, "k", 1, "v", 1);
+        assert_true(il <= 60);
+        raw[0] = (uint8_t)il;              /* uvarint uncompressed length */
+        raw[1] = (uint8_t)((il - 1) << 2); /* literal tag */
+        memcpy(raw + 2, inner, il);
+        size_t n =
+            put_msg(w, 50, (int8_t)magic, RILL_CODEC_SNAPPY, TS0, NULL, -1, raw, (int32_t)il + 2);
+        assert_int_equal(read_legacy(&f->rd, w, n, offs, tss, 8, NULL), 1);
+        assert_int_equal(offs[0], 50);
+    }
+
+    /* LZ4 with a wrong frame header checksum: Kafka 0.8/0.9 wrote that under magic 0. */
+    for (int magic = 0; magic <= 1; magic++) {
+        size_t n = make_wrapper(w, (int8_t)magic, RILL_CODEC_LZ4, 10, 3, &f->scratch);
+        size_t frame = 12 + 4 + 2 + (magic ? 8 : 0) + 4 + 4; /* where the value starts */
+        assert_int_equal(rill__ld32(w + frame), 0x04224d18u);
+        w[frame + 6] ^= 0x5a; /* HC: after magic, FLG, BD */
+        rill__st32(w + 12, (uint32_t)crc32(0, w + 16, (uInt)(n - 16)));
+        assert_int_equal(read_legacy(&f->rd, w, n, offs, tss, 8, NULL),
+                         magic == 0 ? 3 : -RILL_ERR_CORRUPT_MESSAGE);
+    }
+}
+
+static void legacy_bad_input(void **state) {
+    fx *f = *state;
+    int64_t offs[8], tss[8];
+    int partial;
+    /* Every truncation: the whole messages before the cut, then "partial". */
+    for (size_t len = 0; len < sizeof(kp_v1); len++) {
+        int got = read_legacy(&f->rd, kp_v1, len, offs, tss, 8, &partial);
+        assert_int_equal(got, len < 35 ? 0 : 1);
+        assert_int_equal(partial, len > 0 && len != 35);
+    }
+    /* A truncated wrapper yields nothing, and no error: the fetch ended there. */
+    for (size_t len = 0; len < sizeof(kp_v1_gzip); len++) {
+        assert_int_equal(read_legacy(&f->rd, kp_v1_gzip, len, offs, tss, 8, &partial), 0);
+        assert_int_equal(partial, len > 0);
+    }
+    /* Any flipped bit in a message: a CRC or framing error, or (in the size) "partial". */
+    for (size_t i = 8; i < sizeof(kp_v1); i++) {
+        uint8_t b[sizeof(kp_v1)];
+        memcpy(b, kp_v1, sizeof(b));
+        b[i] ^= 0x01;
+        int got = read_legacy(&f->rd, b, sizeof(b), offs, tss, 8, &partial);
+        if (i >= 35 && i < 43) /* the second entry's offset: outside any CRC */
+            assert_true(got == 2 && offs[1] != 8);
+        else
+            assert_true(got == -RILL_ERR_CORRUPT_MESSAGE || (got <= 1 && partial));
+    }
+    uint8_t w[8192], inner[256];
+    /* Compression inside compression. */
+    size_t il = make_wrapper(inner, 1, RILL_CODEC_GZIP, 3, 2, &f->scratch);
+    rill_buf c;
+    rill__buf_init(&c, 0);
+    assert_int_equal(rill__compress(RILL_CODEC_GZIP, inner, il, &c), 0);
+    size_t n = put_msg(w, 3, 1, RILL_CODEC_GZIP, TS0, NULL, -1, c.data, (int32_t)c.len);
+    assert_int_equal(read_legacy(&f->rd, w, n, offs, tss, 8, NULL), -RILL_ERR_CORRUPT_MESSAGE);
+    /* zstd (codec 4) and above never existed for magic 0/1. */
+    n = put_msg(w, 3, 1, 4, TS0, NULL, -1, c.data, (int32_t)c.len);
+    assert_int_equal(read_legacy(&f->rd, w, n, offs, tss, 8, NULL),
+                     -RILL_ERR_UNSUPPORTED_COMPRESSION_TYPE);
+    /* A wrapper with a null value; a wrapper whose inner bytes are not messages. */
+    n = put_msg(w, 3, 1, RILL_CODEC_GZIP, TS0, NULL, -1, NULL, -1);
+    assert_int_equal(read_legacy(&f->rd, w, n, offs, tss, 8, NULL), -RILL_ERR_CORRUPT_MESSAGE);
+    rill__buf_reset(&c);
+    assert_int_equal(rill__compress(RILL_CODEC_GZIP, "not a message set at all", 24, &c), 0);
+    n = put_msg(w, 3, 1, RILL_CODEC_GZIP, TS0, NULL, -1, c.data, (int32_t)c.len);
+    assert_int_equal(read_legacy(&f->rd, w, n, offs, tss, 8, NULL), -RILL_ERR_CORRUPT_MESSAGE);
+    /* A magic-2 batch among legacy entries. */
+    assert_int_equal(read_legacy(&f->rd, kp_simple, sizeof(kp_simple), offs, tss, 8, NULL),
+                     -RILL_ERR_CORRUPT_MESSAGE);
+    /* The decompression bound holds for wrappers too. */
+    static uint8_t big[200000];
+    size_t bl = put_msg(big, 0, 1, 0, TS0, NULL, -1, big + 100000, 90000);
+    rill__buf_reset(&c);
+    assert_int_equal(rill__compress(RILL_CODEC_GZIP, big, bl, &c), 0);
+    n = put_msg(w, 0, 1, RILL_CODEC_GZIP, TS0, NULL, -1, c.data, (int32_t)c.len);
+    f->rd.max_uncompressed = 50000;
+    assert_int_equal(read_legacy(&f->rd, w, n, offs, tss, 8, NULL), -RILL_ERR_MESSAGE_TOO_LARGE);
+    f->rd.max_uncompressed = 200000;
+    assert_int_equal(read_legacy(&f->rd, w, n, offs, tss, 8, NULL), 1);
+    rill__buf_free(&c);
+}
+
 #define FX_TEST(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        FX_TEST(hand_built_bytes),
-        FX_TEST(matches_kafka_python),
-        FX_TEST(decode_kafka_python),
-        FX_TEST(round_trip_codecs),
-        FX_TEST(many_records),
-        FX_TEST(rewrite_producer),
-        FX_TEST(truncations),
-        FX_TEST(corruptions),
-        cmocka_unit_test(bad_records),
-        FX_TEST(header_rules),
-        FX_TEST(control_records),
-        FX_TEST(decompression_bound),
-        FX_TEST(builder_limits),
-        cmocka_unit_test(walk_records_blob),
+        FX_TEST(hand_built_bytes),     FX_TEST(matches_kafka_python),
+        FX_TEST(decode_kafka_python),  FX_TEST(round_trip_codecs),
+        FX_TEST(many_records),         FX_TEST(rewrite_producer),
+        FX_TEST(truncations),          FX_TEST(corruptions),
+        cmocka_unit_test(bad_records), FX_TEST(header_rules),
+        FX_TEST(control_records),      FX_TEST(decompression_bound),
+        FX_TEST(builder_limits),       cmocka_unit_test(walk_records_blob),
+        FX_TEST(legacy_kafka_python),  FX_TEST(legacy_codecs),
+        FX_TEST(legacy_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
