@@ -1,0 +1,9 @@
+/*
+ * fuzz_req_metadata.c -- Metadata request decoder (the broker's request decoder),
+ * every version; see api_fuzz.h for the input format and the checks.
+ */
+#include "api_fuzz.h"
+
+#include "proto/api_metadata.h"
+
+API_FUZZ_TARGET(metadata_req, rill_metadata_req, RILL_METADATA_MIN_VER, RILL_METADATA_MAX_VER)

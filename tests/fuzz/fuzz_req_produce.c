@@ -1,0 +1,9 @@
+/*
+ * fuzz_req_produce.c -- Produce request decoder (the broker's request decoder),
+ * every version; see api_fuzz.h for the input format and the checks.
+ */
+#include "api_fuzz.h"
+
+#include "proto/api_produce.h"
+
+API_FUZZ_TARGET(produce_req, rill_produce_req, RILL_PRODUCE_MIN_VER, RILL_PRODUCE_MAX_VER)
