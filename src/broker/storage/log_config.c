@@ -1,0 +1,196 @@
+/*
+ * log_config.c -- Kafka's log settings: defaults, names, value checks.
+ */
+#include "broker/storage/log_config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rill__log_config_defaults(rill_log_config *c) {
+    memset(c, 0, sizeof(*c));
+    c->segment_bytes = 1024 * 1024 * 1024;
+    c->segment_ms = 7LL * 24 * 3600 * 1000;
+    c->retention_ms = 7LL * 24 * 3600 * 1000;
+    c->retention_bytes = -1;
+    c->index_interval_bytes = 4096;
+    c->segment_index_bytes = 10 * 1024 * 1024;
+    c->flush_messages = INT64_MAX;
+    c->flush_ms = INT64_MAX;
+    c->max_message_bytes = 1024 * 1024 + 12;
+    c->timestamp_type = RILL_TS_CREATE_TIME;
+}
+
+/* Topic-level names from Kafka's TopicConfig. */
+static const char *const topic_keys[] = {
+    "cleanup.policy",
+    "compression.type",
+    "delete.retention.ms",
+    "file.delete.delay.ms",
+    "flush.messages",
+    "flush.ms",
+    "follower.replication.throttled.replicas",
+    "index.interval.bytes",
+    "leader.replication.throttled.replicas",
+    "local.retention.bytes",
+    "local.retention.ms",
+    "max.compaction.lag.ms",
+    "max.message.bytes",
+    "message.downconversion.enable",
+    "message.format.version",
+    "message.timestamp.after.max.ms",
+    "message.timestamp.before.max.ms",
+    "message.timestamp.difference.max.ms",
+    "message.timestamp.type",
+    "min.cleanable.dirty.ratio",
+    "min.compaction.lag.ms",
+    "min.insync.replicas",
+    "preallocate",
+    "remote.storage.enable",
+    "retention.bytes",
+    "retention.ms",
+    "segment.bytes",
+    "segment.index.bytes",
+    "segment.jitter.ms",
+    "segment.ms",
+    "unclean.leader.election.enable",
+};
+
+int rill__topic_config_known(const char *key) {
+    for (size_t i = 0; i < sizeof(topic_keys) / sizeof(topic_keys[0]); i++)
+        if (strcmp(key, topic_keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+enum { F_SEGMENT_BYTES, F_SEGMENT_MS, F_RETENTION_MS, F_RETENTION_BYTES, F_INDEX_INTERVAL,
+       F_INDEX_BYTES, F_FLUSH_MESSAGES, F_FLUSH_MS, F_MAX_MESSAGE, F_TS_TYPE };
+
+/* name, field, multiplier (hours/minutes variants), minimum, maximum */
+static const struct {
+    const char *name;
+    int field;
+    int64_t mul, min, max;
+} keys[] = {
+    {"segment.bytes", F_SEGMENT_BYTES, 1, 14, INT32_MAX},
+    {"log.segment.bytes", F_SEGMENT_BYTES, 1, 14, INT32_MAX},
+    {"segment.ms", F_SEGMENT_MS, 1, 1, INT64_MAX},
+    {"log.roll.ms", F_SEGMENT_MS, 1, 1, INT64_MAX},
+    {"log.roll.hours", F_SEGMENT_MS, 3600000, 1, INT64_MAX / 3600000},
+    {"retention.ms", F_RETENTION_MS, 1, -1, INT64_MAX},
+    {"log.retention.ms", F_RETENTION_MS, 1, -1, INT64_MAX},
+    {"log.retention.minutes", F_RETENTION_MS, 60000, -1, INT64_MAX / 60000},
+    {"log.retention.hours", F_RETENTION_MS, 3600000, -1, INT64_MAX / 3600000},
+    {"retention.bytes", F_RETENTION_BYTES, 1, -1, INT64_MAX},
+    {"log.retention.bytes", F_RETENTION_BYTES, 1, -1, INT64_MAX},
+    {"index.interval.bytes", F_INDEX_INTERVAL, 1, 0, INT32_MAX},
+    {"log.index.interval.bytes", F_INDEX_INTERVAL, 1, 0, INT32_MAX},
+    {"segment.index.bytes", F_INDEX_BYTES, 1, 4, INT32_MAX},
+    {"log.index.size.max.bytes", F_INDEX_BYTES, 1, 4, INT32_MAX},
+    {"flush.messages", F_FLUSH_MESSAGES, 1, 1, INT64_MAX},
+    {"log.flush.interval.messages", F_FLUSH_MESSAGES, 1, 1, INT64_MAX},
+    {"flush.ms", F_FLUSH_MS, 1, 0, INT64_MAX},
+    {"log.flush.interval.ms", F_FLUSH_MS, 1, 0, INT64_MAX},
+    {"max.message.bytes", F_MAX_MESSAGE, 1, 0, INT32_MAX},
+    {"message.max.bytes", F_MAX_MESSAGE, 1, 0, INT32_MAX},
+    {"message.timestamp.type", F_TS_TYPE, 0, 0, 0},
+    {"log.message.timestamp.type", F_TS_TYPE, 0, 0, 0},
+};
+
+static int parse_i64(const char *s, int64_t *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || *s == ' ' || *s == '+')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static rill_err_t bad(char *err, size_t errlen, const char *fmt, const char *key,
+                      const char *value) {
+    if (err && errlen)
+        snprintf(err, errlen, fmt, key, value);
+    return RILL_ERR_INVALID_CONFIG;
+}
+
+/* Kafka-defined topic keys storage does not act on: only the obvious shapes are checked. */
+static rill_err_t check_other(const char *key, const char *value, char *err, size_t errlen) {
+    if (strcmp(key, "cleanup.policy") == 0) {
+        char tmp[64];
+        if (strlen(value) >= sizeof(tmp))
+            return bad(err, errlen, "%s: '%s' is not delete, compact or compact,delete", key,
+                       value);
+        strcpy(tmp, value);
+        char *save = NULL;
+        for (char *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            while (*t == ' ')
+                t++;
+            if (strcmp(t, "delete") != 0 && strcmp(t, "compact") != 0)
+                return bad(err, errlen, "%s: '%s' is not delete, compact or compact,delete",
+                           key, value);
+        }
+        return RILL_ERR_NO_ERROR;
+    }
+    if (strcmp(key, "compression.type") == 0) {
+        static const char *const v[] = {"uncompressed", "producer", "gzip", "snappy", "lz4",
+                                        "zstd"};
+        for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+            if (strcmp(value, v[i]) == 0)
+                return RILL_ERR_NO_ERROR;
+        return bad(err, errlen,
+                   "%s: '%s' is not one of uncompressed, producer, gzip, snappy, lz4, zstd", key,
+                   value);
+    }
+    if (strcmp(key, "min.insync.replicas") == 0) {
+        int64_t v;
+        if (parse_i64(value, &v) != 0 || v < 1)
+            return bad(err, errlen, "%s: '%s' is not an integer >= 1", key, value);
+    }
+    return RILL_ERR_NO_ERROR;
+}
+
+rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char *value,
+                                char *err, size_t errlen) {
+    if (!key || !value)
+        return bad(err, errlen, "%s%s: missing key or value", key ? key : "", "");
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(key, keys[i].name) != 0)
+            continue;
+        if (keys[i].field == F_TS_TYPE) {
+            if (strcmp(value, "CreateTime") == 0)
+                c->timestamp_type = RILL_TS_CREATE_TIME;
+            else if (strcmp(value, "LogAppendTime") == 0)
+                c->timestamp_type = RILL_TS_LOG_APPEND_TIME;
+            else
+                return bad(err, errlen, "%s: '%s' is not CreateTime or LogAppendTime", key,
+                           value);
+            return RILL_ERR_NO_ERROR;
+        }
+        int64_t v;
+        if (parse_i64(value, &v) != 0 || v < keys[i].min || v > keys[i].max) {
+            if (err && errlen)
+                snprintf(err, errlen, "%s: '%s' is not an integer in [%lld, %lld]", key, value,
+                         (long long)keys[i].min, (long long)keys[i].max);
+            return RILL_ERR_INVALID_CONFIG;
+        }
+        if (v > 0)
+            v *= keys[i].mul;
+        switch (keys[i].field) {
+        case F_SEGMENT_BYTES: c->segment_bytes = v; break;
+        case F_SEGMENT_MS: c->segment_ms = v; break;
+        case F_RETENTION_MS: c->retention_ms = v; break;
+        case F_RETENTION_BYTES: c->retention_bytes = v; break;
+        case F_INDEX_INTERVAL: c->index_interval_bytes = v; break;
+        case F_INDEX_BYTES: c->segment_index_bytes = v; break;
+        case F_FLUSH_MESSAGES: c->flush_messages = v; break;
+        case F_FLUSH_MS: c->flush_ms = v; break;
+        case F_MAX_MESSAGE: c->max_message_bytes = v; break;
+        }
+        return RILL_ERR_NO_ERROR;
+    }
+    if (rill__topic_config_known(key))
+        return check_other(key, value, err, errlen);
+    return bad(err, errlen, "%s: unknown config%s", key, "");
+}
