@@ -199,6 +199,14 @@ void rill__cluster_destroy(rill_cluster *cl) {
     memset(cl, 0, sizeof(*cl));
 }
 
+rill_cbroker *rill__cluster_broker_ensure(rill_cluster *cl, int32_t id, const char *host,
+                                          int port) {
+    rill_cbroker *b = rill__cluster_broker(cl, id);
+    if (b)
+        return b;
+    return broker_add(cl, id, host, port);
+}
+
 rill_cbroker *rill__cluster_broker(rill_cluster *cl, int32_t id) {
     for (int i = 0; i < cl->nbrokers; i++)
         if (cl->brokers[i]->id == id)

@@ -133,6 +133,10 @@ rill_mtopic *rill__cluster_topic_find(rill_cluster *cl, const char *name);
 void rill__cluster_md_refresh(rill_cluster *cl, const char *reason, bool urgent);
 
 rill_cbroker *rill__cluster_broker(rill_cluster *cl, int32_t id);
+/* The broker with this id, added with host:port if metadata has not named it
+ * yet (a coordinator from FindCoordinator). */
+rill_cbroker *rill__cluster_broker_ensure(rill_cluster *cl, int32_t id, const char *host,
+                                          int port);
 /* An UP broker for control requests (least recently used), or NULL; starts a
  * connection when none is up. */
 rill_cbroker *rill__cluster_any_broker(rill_cluster *cl, bool connect);
