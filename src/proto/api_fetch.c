@@ -171,7 +171,7 @@ static void rd_req_tags(rill_rd *r, int16_t ver, rill_fetch_req *m) {
 static void rd_req_topics(rill_rd *r, int16_t ver, bool fx, rill_fetch_req *m, rill_arena *a) {
     size_t tag_min = fx ? 1 : 0;
     size_t len_min = fx ? 1 : 4;
-    size_t part_min = 4 + (ver >= 9 ? 4 : 0) + 8 + (ver >= 12 ? 4 : 0) + 8 + 4 + tag_min;
+    size_t part_min = 4 + (ver >= 9 ? 4 : 0) + 8 + (ver >= 12 ? 4 : 0) + (ver >= 5 ? 8 : 0) + 4 + tag_min;
     RILL_RD_ARRAY(r, fx, false, topic_ref_min(ver, fx) + len_min + tag_min, a, m->topics,
                   m->ntopics);
     for (int32_t i = 0; i < m->ntopics && !r->err; i++) {
@@ -236,6 +236,7 @@ void rill__fetch_resp_partition_init(rill_fetch_resp_partition *p, int32_t parti
     p->current_leader_epoch = -1;
     p->snapshot_end_offset = -1;
     p->snapshot_epoch = -1;
+    p->naborted = -1; /* null: what a read_uncommitted fetch gets */
     p->preferred_read_replica = -1;
     p->records = (rill_bytes){NULL, -1};
 }
