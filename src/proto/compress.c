@@ -203,10 +203,10 @@ static int snappy_raw_block(const uint8_t *in, size_t n, rill_buf *out, size_t b
         return RILL_ERR_MESSAGE_TOO_LARGE;
     if (reserve(out, base, *produced + ulen))
         return RILL_ERR_NO_MEMORY;
+    char none; /* an empty block still gets a valid output pointer */
+    char *dst = ulen ? (char *)out->data + base + *produced : &none;
     size_t got = ulen;
-    if (snappy_uncompress((const char *)in, n, (char *)out->data + base + *produced, &got) !=
-            SNAPPY_OK ||
-        got != ulen)
+    if (snappy_uncompress((const char *)in, n, dst, &got) != SNAPPY_OK || got != ulen)
         return RILL_ERR_CORRUPT_MESSAGE;
     *produced += ulen;
     return 0;

@@ -128,7 +128,7 @@ static int inflate_wrapper(rill_legacy_iter *it, const legacy_msg *m) {
             last = h.base_offset;
         if (r != RILL_WALK_END || last < 0)
             return RILL_ERR_CORRUPT_MESSAGE;
-        it->inner_base = m->offset - last;
+        it->inner_base = rill__sub64_wrap(m->offset, last);
     }
     it->in_wrapper = 1;
     it->wrapper_magic = m->magic;
@@ -182,7 +182,7 @@ int rill__legacy_iter_next(rill_legacy_iter *it, rill_record *rec) {
             if (m.attributes & ATTR_CODEC)
                 return fail(it, RILL_ERR_CORRUPT_MESSAGE); /* compression inside compression */
             int64_t ts = it->wrapper_log_append_time ? it->wrapper_timestamp : m.timestamp;
-            fill(rec, &m, it->inner_base + m.offset, ts);
+            fill(rec, &m, rill__add64_wrap(it->inner_base, m.offset), ts);
             return 1;
         }
         r = rill__batch_walk_next(&it->outer, &e, &len, &h);

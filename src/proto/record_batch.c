@@ -58,8 +58,9 @@ static inline int64_t header_value_len(const rill_header_t *h) {
 /* Record body: everything after the length varint. */
 static inline size_t record_body_size(const rill_batch_builder *bb, int64_t timestamp, int32_t klen,
                                       int32_t vlen, const rill_header_t *headers, size_t nheaders) {
-    size_t n = 1 + rill__varint_len(timestamp - bb->base_timestamp) + rill__varint_len(bb->count) +
-               field_size(klen) + field_size(vlen) + rill__varint_len((int64_t)nheaders);
+    size_t n = 1 + rill__varint_len(rill__sub64_wrap(timestamp, bb->base_timestamp)) +
+               rill__varint_len(bb->count) + field_size(klen) + field_size(vlen) +
+               rill__varint_len((int64_t)nheaders);
     for (size_t i = 0; i < nheaders; i++) {
         size_t nl = headers[i].name ? strlen(headers[i].name) : 0;
         n += field_size((int64_t)nl) + field_size(header_value_len(&headers[i]));
@@ -97,7 +98,7 @@ int rill__batch_append(rill_batch_builder *bb, int64_t timestamp, const void *ke
     uint8_t *p = b->data + b->len;
     p += rill__varint_put(p, (int64_t)body);
     *p++ = 0; /* record attributes: unused */
-    p += rill__varint_put(p, timestamp - bb->base_timestamp);
+    p += rill__varint_put(p, rill__sub64_wrap(timestamp, bb->base_timestamp));
     p += rill__varint_put(p, bb->count);
     p = put_field(p, key, klen);
     p = put_field(p, value, vlen);
@@ -390,9 +391,10 @@ int rill__record_iter_next(rill_record_iter *it, rill_record *rec) {
     if (r.err || r.p != rend)
         return corrupt(it);
     rec->headers_len = (size_t)(rend - rec->headers);
-    rec->offset = it->base_offset + rec->offset_delta;
-    rec->timestamp =
-        it->log_append_time ? it->max_timestamp : it->base_timestamp + rec->timestamp_delta;
+    rec->offset = rill__add64_wrap(it->base_offset, rec->offset_delta);
+    rec->timestamp = it->log_append_time
+                         ? it->max_timestamp
+                         : rill__add64_wrap(it->base_timestamp, rec->timestamp_delta);
     it->p = rend;
     it->left--;
     return 1;

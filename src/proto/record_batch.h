@@ -65,6 +65,17 @@
 #define RILL_BATCH_ATTR_CONTROL 0x20
 #define RILL_BATCH_ATTR_DELETE_HORIZON 0x40
 
+/*
+ * Offsets and timestamps from the wire are added and subtracted with
+ * two's-complement wrapping: hostile values must not be undefined behaviour.
+ */
+static inline int64_t rill__add64_wrap(int64_t a, int64_t b) {
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+static inline int64_t rill__sub64_wrap(int64_t a, int64_t b) {
+    return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
 /* ---------------------------------------------------------------- building */
 
 typedef struct rill_batch_builder {
@@ -180,7 +191,7 @@ static inline int rill__batch_is_transactional(const rill_batch_header *h) {
     return (h->attributes & RILL_BATCH_ATTR_TRANSACTIONAL) != 0;
 }
 static inline int64_t rill__batch_last_offset(const rill_batch_header *h) {
-    return h->base_offset + h->last_offset_delta;
+    return rill__add64_wrap(h->base_offset, h->last_offset_delta);
 }
 
 /* Results of rill__batch_header_parse (not Kafka error codes). */

@@ -197,6 +197,11 @@ static void known_inputs(void **state) {
     check_decodes(RILL_CODEC_SNAPPY, xs, 20 + sizeof(sn), "hello kafka");
     check_decodes(RILL_CODEC_SNAPPY, xs, sizeof(xs), "hello kafkahello kafka");
     check_decodes(RILL_CODEC_SNAPPY, xs, 16, ""); /* header only */
+    /* Empty blocks, raw and framed, into an empty buffer (fuzz find: no output pointer). */
+    static const uint8_t sn_empty[] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0,
+                                       1,    0,   0,   0,   1,   0,   0,   0, 1, 0};
+    check_decodes(RILL_CODEC_SNAPPY, sn_empty + 20, 1, "");
+    check_decodes(RILL_CODEC_SNAPPY, sn_empty, sizeof(sn_empty), "");
 
     /* LZ4 frame with one stored (uncompressed) block: high bit of size. */
     static const uint8_t lz[] = {0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82, 0x0b, 0x00,

@@ -1156,6 +1156,43 @@ static void legacy_bad_input(void **state) {
     rill__buf_free(&c);
 }
 
+/* Hostile extremes wrap (two's complement) instead of being undefined (fuzz find). */
+static void extreme_values(void **state) {
+    fx *f = *state;
+    assert_int_equal(rill__batch_begin(&f->bb, INT64_MAX, -1, -1, -1, 0), 0);
+    assert_int_equal(rill__batch_append(&f->bb, INT64_MAX, "a", 1, NULL, -1, NULL, 0), 0);
+    assert_int_equal(rill__batch_append(&f->bb, INT64_MIN, "b", 1, NULL, -1, NULL, 0), 0);
+    assert_int_equal(rill__batch_finish(&f->bb, RILL_CODEC_NONE, 0, NULL, NULL), 0);
+    rill__batch_set_base_offset(f->bb.buf.data, INT64_MAX);
+    rill_batch_header h;
+    assert_int_equal(rill__batch_validate(&f->rd, f->bb.buf.data, f->bb.buf.len, 0, &h), 0);
+    assert_int_equal(rill__batch_last_offset(&h), INT64_MIN);
+    rill_record_iter it;
+    rill_record r;
+    rill__record_iter_init(&it, f->bb.buf.data + 61, f->bb.buf.len - 61, &h);
+    assert_int_equal(rill__record_iter_next(&it, &r), 1);
+    assert_int_equal(r.offset, INT64_MAX);
+    assert_int_equal(r.timestamp, INT64_MAX);
+    assert_int_equal(rill__record_iter_next(&it, &r), 1);
+    assert_int_equal(r.offset, INT64_MIN);
+    assert_int_equal(r.timestamp, INT64_MIN); /* delta 1 wrapped there and back */
+    assert_int_equal(r.timestamp_delta, 1);
+
+    /* A legacy v1 wrapper at offset INT64_MIN whose last relative offset is 2. */
+    uint8_t inner[256], w[512];
+    size_t at = 0;
+    for (int i = 0; i < 3; i++)
+        at += put_msg(inner + at, i, 1, 0, TS0, NULL, -1, "v", 1);
+    rill__buf_reset(&f->scratch);
+    assert_int_equal(rill__compress(RILL_CODEC_GZIP, inner, at, &f->scratch), 0);
+    size_t n = put_msg(w, INT64_MIN, 1, RILL_CODEC_GZIP, TS0, NULL, -1, f->scratch.data,
+                       (int32_t)f->scratch.len);
+    int64_t offs[4], tss[4];
+    assert_int_equal(read_legacy(&f->rd, w, n, offs, tss, 4, NULL), 3);
+    assert_int_equal(offs[0], INT64_MAX - 1);
+    assert_int_equal(offs[2], INT64_MIN);
+}
+
 #define FX_TEST(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
 
 int main(void) {
@@ -1169,6 +1206,7 @@ int main(void) {
         FX_TEST(builder_limits),       cmocka_unit_test(walk_records_blob),
         FX_TEST(legacy_kafka_python),  FX_TEST(legacy_codecs),
         FX_TEST(legacy_bad_input),
+        FX_TEST(extreme_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
