@@ -134,7 +134,7 @@ void rill__pbatch_free(rill_producer_t *p, pbatch *b) {
     if (b) {
         rill__batch_builder_free(&b->bb);
         free(b->opaques);
-        free(b->ts);
+        free(b->tsd);
         free(b);
     }
 }
@@ -184,21 +184,31 @@ rill_err_t rill__producer_append_locked(rill_producer_t *p, ptopic *t, int32_t p
         }
         if (b->cnt == b->cap) {
             int32_t ncap = b->cap ? b->cap * 2 : 64;
+            int32_t *nts = realloc(b->tsd, sizeof(*nts) * (size_t)ncap);
+            if (!nts)
+                return RILL_ERR_NO_MEMORY;
+            b->tsd = nts;
+            b->cap = ncap;
+        }
+        if (b->cnt == 0)
+            b->base_ts = ts;
+        /* Opaques are kept only once one is not NULL. */
+        if ((opaque || b->opaques) && b->cnt >= b->ocap) {
+            int32_t ncap = b->cap;
             void **no = realloc(b->opaques, sizeof(*no) * (size_t)ncap);
             if (!no)
                 return RILL_ERR_NO_MEMORY;
+            memset(no + b->ocap, 0, sizeof(*no) * (size_t)(ncap - b->ocap));
             b->opaques = no;
-            int64_t *nts = realloc(b->ts, sizeof(*nts) * (size_t)ncap);
-            if (!nts)
-                return RILL_ERR_NO_MEMORY;
-            b->ts = nts;
-            b->cap = ncap;
+            b->ocap = ncap;
         }
         int rc = rill__batch_append(&b->bb, ts, key, klen, value, vlen, hdrs, nhdrs);
         if (rc != 0)
             return rc;
-        b->opaques[b->cnt] = opaque;
-        b->ts[b->cnt] = ts;
+        if (b->opaques)
+            b->opaques[b->cnt] = opaque;
+        int64_t d = ts - b->base_ts;
+        b->tsd[b->cnt] = d > INT32_MAX ? INT32_MAX : d < INT32_MIN ? INT32_MIN : (int32_t)d;
         b->cnt++;
         b->bytes += (uint64_t)(klen > 0 ? klen : 0) + (uint64_t)(vlen > 0 ? vlen : 0);
         if (b->cnt >= p->conf->batch_num_messages ||
@@ -385,7 +395,7 @@ void rill__producer_report_one(rill_producer_t *p, ptopic *t, int32_t partition,
                                void *opaque, uint64_t bytes, int err) {
     pbatch *b = calloc(1, sizeof(*b));
     void **o = malloc(sizeof(*o));
-    int64_t *tsa = malloc(sizeof(*tsa));
+    int32_t *tsa = malloc(sizeof(*tsa));
     if (!b || !o || !tsa) {
         /* Cannot even report: account for it so flush does not wait forever. */
         free(b);
@@ -396,14 +406,16 @@ void rill__producer_report_one(rill_producer_t *p, ptopic *t, int32_t partition,
         return;
     }
     o[0] = opaque;
-    tsa[0] = ts;
+    tsa[0] = 0;
+    b->base_ts = ts;
     b->t = t;
     b->partition = partition;
     b->cnt = 1;
     b->cap = 1;
+    b->ocap = 1;
     b->bytes = bytes;
     b->opaques = o;
-    b->ts = tsa;
+    b->tsd = tsa;
     b->base_offset = -1;
     b->append_time = -1;
     rill__producer_report(p, b, err);
@@ -429,8 +441,8 @@ static int serve_reports(rill_producer_t *p, pbatch *list) {
         rill_delivery_t dr = {.err = b->err, .topic = b->t->name, .partition = b->partition};
         for (int32_t i = 0; i < b->cnt; i++) {
             dr.offset = b->err || b->base_offset < 0 ? -1 : b->base_offset + i;
-            dr.timestamp = b->append_time >= 0 ? b->append_time : b->ts[i];
-            dr.msg_opaque = b->opaques[i];
+            dr.timestamp = b->append_time >= 0 ? b->append_time : b->base_ts + b->tsd[i];
+            dr.msg_opaque = b->opaques ? b->opaques[i] : NULL;
             if (p->conf->dr_cb)
                 p->conf->dr_cb(p, &dr, p->conf->opaque);
         }
@@ -441,7 +453,7 @@ static int serve_reports(rill_producer_t *p, pbatch *list) {
             rill__pbatch_free(p, b);
         else {
             free(b->opaques);
-            free(b->ts);
+            free(b->tsd);
             free(b);
         }
     }
@@ -628,7 +640,7 @@ void rill_producer_destroy(rill_producer_t *p) {
         p->free_batches = b->next;
         rill__batch_builder_free(&b->bb);
         free(b->opaques);
-        free(b->ts);
+        free(b->tsd);
         free(b);
     }
     rill__arena_free(&p->arena);

@@ -44,9 +44,10 @@ typedef struct pbatch {
     bool finished;
     int32_t cnt;
     uint64_t bytes; /* key + value bytes, for stats and queue limits */
-    void **opaques;
-    int64_t *ts;
-    int32_t cap;
+    void **opaques; /* NULL while every message's opaque is NULL */
+    int32_t *tsd;   /* timestamp - base_ts per message (4 bytes, not 8) */
+    int64_t base_ts;
+    int32_t cap, ocap;
     int64_t first_us;  /* first record appended (linger) */
     int64_t expire_us; /* delivery.timeout.ms after the first record */
     /* sender state */
