@@ -1,0 +1,10 @@
+/*
+ * fuzz_resp_delete_groups.c -- DeleteGroups response decoder (the client's side), every
+ * version; see api_fuzz.h for the input format and the checks.
+ */
+#include "api_fuzz.h"
+
+#include "proto/api_group.h"
+
+API_FUZZ_TARGET(delete_groups_resp, rill_delete_groups_resp, RILL_DELETE_GROUPS_MIN_VER,
+                RILL_DELETE_GROUPS_MAX_VER)

@@ -1,0 +1,10 @@
+/*
+ * fuzz_resp_describe_groups.c -- DescribeGroups response decoder (the client's side), every
+ * version; see api_fuzz.h for the input format and the checks.
+ */
+#include "api_fuzz.h"
+
+#include "proto/api_group.h"
+
+API_FUZZ_TARGET(describe_groups_resp, rill_describe_groups_resp, RILL_DESCRIBE_GROUPS_MIN_VER,
+                RILL_DESCRIBE_GROUPS_MAX_VER)

@@ -1,0 +1,10 @@
+/*
+ * fuzz_resp_join_group.c -- JoinGroup response decoder (the client's side), every
+ * version; see api_fuzz.h for the input format and the checks.
+ */
+#include "api_fuzz.h"
+
+#include "proto/api_group.h"
+
+API_FUZZ_TARGET(join_group_resp, rill_join_group_resp, RILL_JOIN_GROUP_MIN_VER,
+                RILL_JOIN_GROUP_MAX_VER)

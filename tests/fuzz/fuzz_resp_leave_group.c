@@ -1,0 +1,10 @@
+/*
+ * fuzz_resp_leave_group.c -- LeaveGroup response decoder (the client's side), every
+ * version; see api_fuzz.h for the input format and the checks.
+ */
+#include "api_fuzz.h"
+
+#include "proto/api_group.h"
+
+API_FUZZ_TARGET(leave_group_resp, rill_leave_group_resp, RILL_LEAVE_GROUP_MIN_VER,
+                RILL_LEAVE_GROUP_MAX_VER)
