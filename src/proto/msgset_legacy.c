@@ -114,7 +114,9 @@ static int inflate_wrapper(rill_legacy_iter *it, const legacy_msg *m) {
     free(copy);
     if (err)
         return err;
-    rill__batch_walk_init(&it->inner, rd->scratch.data, rd->scratch.len);
+    /* Inflating to nothing leaves no buffer; the walk still needs a pointer. */
+    rill__batch_walk_init(&it->inner, rd->scratch.data ? rd->scratch.data : (const uint8_t *)"",
+                          rd->scratch.len);
     it->inner_base = 0;
     if (m->magic >= 1) {
         /* Inner offsets are relative; the wrapper holds the last one's absolute offset. */

@@ -271,7 +271,8 @@ int rill__batch_records(rill_batch_reader *r, const uint8_t *p, const rill_batch
     int err = rill__decompress_ctx(&r->codecs, codec, rec, n, &r->scratch, r->max_uncompressed);
     if (err)
         return err;
-    *records = r->scratch.data;
+    /* Inflating to nothing leaves no buffer; a view still needs a pointer. */
+    *records = r->scratch.data ? r->scratch.data : (const uint8_t *)"";
     *len = r->scratch.len;
     return 0;
 }

@@ -5,8 +5,10 @@
  * its CRC, validate it under both rule sets, inflate and iterate records
  * and headers whatever the CRC says, so mutated seeds reach the record
  * parser), as a bare records region, and as compressed data for the codec
- * named by its first byte.  Nothing may read outside the input, leak, or
- * allocate past the bounds.
+ * named by its first byte; then once more with every batch's CRC
+ * recomputed, so that mutated seeds get past the CRC check into full
+ * validation.  Nothing may read outside the input, leak, or allocate past
+ * the bounds.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -88,9 +90,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
         (void)rill__decompress_ctx(&rd.codecs, d[0] % 8, d + 1, n - 1, &rd.scratch, BOUND);
     }
 
-    /* Rewriting producer fields of whatever this is must stay in bounds. */
     uint8_t *copy = malloc(n ? n : 1);
     if (copy) {
+        /*
+         * Mutations almost always break the CRC, which validation checks
+         * first: re-seal every batch of a copy so the deeper checks run too.
+         */
+        memcpy(copy, d, n);
+        rill_batch_walk w;
+        const uint8_t *e;
+        size_t len;
+        rill__batch_walk_init(&w, copy, n);
+        while (rill__batch_walk_next(&w, &e, &len, &h) == RILL_WALK_BATCH) {
+            uint8_t *b = copy + (e - copy);
+            if (rill__batch_set_producer(b, len, h.producer_id, h.producer_epoch,
+                                         h.base_sequence) == 0) {
+                rill_batch_header v;
+                (void)rill__batch_validate(&rd, b, len, 0, &v);
+                (void)rill__batch_validate(&rd, b, len, RILL_VALIDATE_PRODUCE, &v);
+            }
+        }
+        /* Rewriting producer fields of whatever this is must stay in bounds. */
         memcpy(copy, d, n);
         if (rill__batch_set_producer(copy, n, 1, 2, 3) == 0)
             (void)rill__batch_set_log_append_time(copy, n, 4);
