@@ -636,17 +636,18 @@ rill_err_t rill__log_flush_begin(rill_log *log, int sealed_only, rill_log_flush_
     job->dirfd = -1;
     if (log->failed || log->flushing)
         return RILL_ERR_KAFKA_STORAGE_ERROR;
-    size_t n = log->nseg;
-    job->segs = malloc(n * sizeof(*job->segs));
-    job->sizes = malloc(n * sizeof(*job->sizes));
-    if (!job->segs || !job->sizes) {
+    size_t upto = sealed_only ? log->nseg - 1 : log->nseg, n = 0;
+    for (size_t i = 0; i < upto; i++)
+        n += log->segs[i]->unsynced;
+    job->segs = n ? malloc(n * sizeof(*job->segs)) : NULL;
+    job->sizes = n ? malloc(n * sizeof(*job->sizes)) : NULL;
+    if (n && (!job->segs || !job->sizes)) {
         free(job->segs);
         free(job->sizes);
         memset(job, 0, sizeof(*job));
         job->dirfd = -1;
         return RILL_ERR_KAFKA_STORAGE_ERROR;
     }
-    size_t upto = sealed_only ? n - 1 : n;
     for (size_t i = 0; i < upto; i++) {
         rill_segment *s = log->segs[i];
         if (!s->unsynced)

@@ -28,7 +28,7 @@ struct rill_log {
 };
 
 #define RILL_CHECKPOINT_FILE "checkpoint"
-#define RILL_CHECKPOINT_LEN 28
+#define RILL_CHECKPOINT_LEN 24
 
 static inline rill_segment *rill__log_active(const rill_log *log) {
     return log->segs[log->nseg - 1];
@@ -44,7 +44,7 @@ size_t rill__log_tidx_max(const rill_log_config *cfg);
 /* Writes `<leo>.snapshot` (not fsynced) and keeps only the newest two. */
 int rill__log_write_snapshot(rill_log *log);
 
-/* checkpoint file: "RCP1" | crc32c u32 | recovery point i64 | log start i64 */
+/* checkpoint file, one metafile.h frame "RCP1": recovery point i64 | log start i64 */
 void rill__checkpoint_encode(uint8_t out[RILL_CHECKPOINT_LEN], int64_t rp, int64_t start);
 int rill__checkpoint_decode(const uint8_t *p, size_t len, int64_t *rp, int64_t *start);
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/crc32c.h"
+#include "broker/storage/metafile.h"
 #include "proto/reader.h"
 #include "proto/writer.h"
 
@@ -124,9 +124,7 @@ size_t rill__pstate_expire(rill_pstate *ps, int64_t now_ms, int64_t expiration_m
 }
 
 int rill__pstate_encode(const rill_pstate *ps, int64_t offset, rill_buf *out) {
-    size_t start = out->len;
-    rill__buf_append(out, "RPS1", 4);
-    rill__wr_u32(out, 0); /* crc, patched below */
+    size_t start = rill__meta_begin(out, "RPS1");
     rill__wr_i64(out, offset);
     rill__wr_i32(out, (int32_t)ps->map.n);
     rill_hmap_iter it;
@@ -148,20 +146,14 @@ int rill__pstate_encode(const rill_pstate *ps, int64_t offset, rill_buf *out) {
             rill__wr_i64(out, b->last_offset);
         }
     }
-    if (out->err)
-        return -1;
-    uint8_t *base = out->data + start;
-    rill__st32(base + 4, rill__crc32c(0, base + 8, out->len - start - 8));
-    return 0;
+    return rill__meta_end(out, start);
 }
 
 int rill__pstate_decode(rill_pstate *ps, const uint8_t *data, size_t len, int64_t *offset) {
     rill__pstate_clear(ps);
-    if (len < 8 || memcmp(data, "RPS1", 4) != 0 ||
-        rill__ld32(data + 4) != rill__crc32c(0, data + 8, len - 8))
-        return -1;
     rill_rd r;
-    rill__rd_init(&r, data + 8, len - 8);
+    if (rill__meta_open(data, len, "RPS1", &r) != 0)
+        return -1;
     int64_t off = rill__rd_i64(&r);
     int32_t count = rill__rd_i32(&r);
     /* An entry takes at least 19 bytes: a count that cannot fit is corrupt. */

@@ -37,6 +37,7 @@
 
 #include "broker/storage/fsutil.h"
 #include "broker/storage/log_internal.h"
+#include "broker/storage/metafile.h"
 #include "common/crc32c.h"
 #include "common/endian.h"
 
@@ -45,18 +46,17 @@
 
 void rill__checkpoint_encode(uint8_t out[RILL_CHECKPOINT_LEN], int64_t rp, int64_t start) {
     memcpy(out, "RCP1", 4);
-    rill__st64(out + 8, (uint64_t)rp);
-    rill__st64(out + 16, (uint64_t)start);
-    rill__st32(out + 24, 0);
-    rill__st32(out + 4, rill__crc32c(0, out + 8, RILL_CHECKPOINT_LEN - 8));
+    rill__st64(out + RILL_META_HDR, (uint64_t)rp);
+    rill__st64(out + RILL_META_HDR + 8, (uint64_t)start);
+    rill__st32(out + 4, rill__crc32c(0, out + RILL_META_HDR, RILL_CHECKPOINT_LEN - RILL_META_HDR));
 }
 
 int rill__checkpoint_decode(const uint8_t *p, size_t len, int64_t *rp, int64_t *start) {
-    if (len != RILL_CHECKPOINT_LEN || memcmp(p, "RCP1", 4) != 0 ||
-        rill__ld32(p + 4) != rill__crc32c(0, p + 8, RILL_CHECKPOINT_LEN - 8))
+    rill_rd r;
+    if (len != RILL_CHECKPOINT_LEN || rill__meta_open(p, len, "RCP1", &r) != 0)
         return -1;
-    int64_t a = (int64_t)rill__ld64(p + 8), b = (int64_t)rill__ld64(p + 16);
-    if (a < 0 || b < 0 || rill__ld32(p + 24) != 0)
+    int64_t a = rill__rd_i64(&r), b = rill__rd_i64(&r);
+    if (r.err || a < 0 || b < 0)
         return -1;
     *rp = a;
     *start = b;
