@@ -116,7 +116,8 @@ stop_broker() {
 run_probe() {
     tags="kind=$1 target=$2 client=$3 size=$4 codec=$5 rep=$6"
     shift 6
-    echo "$*" | sed -E -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' -e 's/bench_[A-Za-z0-9_]+/TOPIC/g' >>"$CMDS"
+    echo "$*" | sed -E -e "s|$SRC/||g" -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' \
+        -e 's/bench_[A-Za-z0-9_]+/TOPIC/g' >>"$CMDS"
     rc=0
     timeout "$RUN_TIMEOUT" "$@" >"$WORK/run.out" 2>"$WORK/run.err" || rc=$?
     line=$(grep -E 'msgs/s' "$WORK/run.out" | tail -n 1 || true)

@@ -1,8 +1,9 @@
 """fakebroker -- a scripted Kafka broker on 127.0.0.1 for bad-response tests.
 
 It answers ApiVersions, Metadata and InitProducerId properly (narrow,
-non-flexible version ranges: ApiVersions 0-2, Metadata 1, Produce 3-7,
-InitProducerId 0-1, and Fetch 4 advertised but not served; a newer ApiVersions request gets Kafka's v0-format
+non-flexible version ranges: ApiVersions 0-2, Metadata 1, Produce 3-7
+(0-7 advertised), InitProducerId 0-1, with Fetch and FindCoordinator
+advertised but not served; a newer ApiVersions request gets Kafka's v0-format
 UNSUPPORTED_VERSION answer with these ranges), and answers each Produce
 request according to a script of behaviours:
 
@@ -37,11 +38,17 @@ import struct
 import sys
 import threading
 
-API_PRODUCE, API_FETCH, API_METADATA, API_API_VERSIONS, API_INIT_PRODUCER_ID = 0, 1, 3, 18, 22
-# Fetch is advertised but never served: librdkafka uses record batch v2 (and
-# so idempotence) only with a broker that lists Fetch v4+ beside Produce v3+.
-SUPPORTED = {API_PRODUCE: (3, 7), API_FETCH: (4, 4), API_METADATA: (1, 1),
-             API_API_VERSIONS: (0, 2), API_INIT_PRODUCER_ID: (0, 1)}
+API_PRODUCE, API_FETCH, API_METADATA, API_FIND_COORDINATOR = 0, 1, 3, 10
+API_API_VERSIONS, API_INIT_PRODUCER_ID = 18, 22
+# Fetch and FindCoordinator are advertised but never served: librdkafka infers
+# features from the ranges (record batch v2 and idempotence need Fetch v4+,
+# lz4 needs FindCoordinator, zstd Fetch v10, gzip/snappy Produce v0).  Produce requests
+# older than v3 (message sets v0/v1) are refused: clients pick the highest.
+SUPPORTED = {API_PRODUCE: (0, 7), API_FETCH: (0, 12), API_METADATA: (1, 1),
+             API_FIND_COORDINATOR: (0, 0), API_API_VERSIONS: (0, 2),
+             API_INIT_PRODUCER_ID: (0, 1)}
+NOT_SERVED = (API_FETCH, API_FIND_COORDINATOR)
+MIN_PRODUCE = 3
 UNSUPPORTED_VERSION = 35
 NODE_ID = 1
 
@@ -270,7 +277,8 @@ class FakeBroker:
             c.sendall(self._api_versions(ver, corr))
             return True
         lo_hi = SUPPORTED.get(key)
-        if key == API_FETCH or lo_hi is None or not lo_hi[0] <= ver <= lo_hi[1]:
+        if (key in NOT_SERVED or lo_hi is None or not lo_hi[0] <= ver <= lo_hi[1] or
+                (key == API_PRODUCE and ver < MIN_PRODUCE)):
             self.errors.append("unexpected request api %d v%d" % (key, ver))
             return False
         r.string()  # client id (header v1: these APIs/versions are not flexible)

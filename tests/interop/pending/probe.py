@@ -40,12 +40,13 @@ class Probe:
     """One produce_probe process.  .produce() queues, .flush() waits for reports,
     .reports maps seq -> (error word, partition, offset)."""
 
-    def __init__(self, bootstrap, topic, conf=None, timeout=60.0):
-        exe = helpers.require_binary(probe_path(), "produce_probe (tests/interop/pending/produce_probe.c)")
-        argv = [exe, "-b", bootstrap, "-t", topic]
+    def __init__(self, bootstrap, topic, conf=None, final_flush_ms=20000):
+        exe = helpers.require_binary(probe_path(),
+                                     "produce_probe (tests/interop/pending/produce_probe.c)")
+        argv = [exe, "-b", bootstrap, "-t", topic, "-w", str(final_flush_ms)]
         for k, v in (conf or {}).items():
             argv += ["-X", "%s=%s" % (k, v)]
-        self.timeout = timeout
+        self.final_flush_s = final_flush_ms / 1000.0
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         self.out = helpers._LineReader(self.proc.stdout)
@@ -100,7 +101,7 @@ class Probe:
     def finish(self):
         """Closes the script; returns the exit status after DONE."""
         self.proc.stdin.close()
-        self._until("DONE", self.timeout + 75)
+        self._until("DONE", self.final_flush_s + 15)
         try:
             return self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -117,7 +118,7 @@ class Probe:
             except OSError:
                 pass
             try:
-                self.proc.wait(timeout=70)
+                self.proc.wait(timeout=self.final_flush_s + 15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)

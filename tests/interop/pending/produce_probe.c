@@ -5,7 +5,7 @@
  * checked message by message, with the test acting between flushes (moving
  * leaders, injecting errors) while the producer stays up.
  *
- * usage: produce_probe -b BOOTSTRAP -t TOPIC [-X key=value]...
+ * usage: produce_probe -b BOOTSTRAP -t TOPIC [-w FINAL_FLUSH_MS] [-X key=value]...
  *
  * stdin, binary-safe: a sequence of items, each starting with a text line.
  *   M PARTITION KLEN VLEN NHDR\n     a message: PARTITION is a number or -1
@@ -21,7 +21,7 @@
  *                                    counts M items from 0
  *   PRODUCE_ERR <seq> <ERR_NAME>     rill_produce refused message seq (no
  *                                    report will follow)
- * At end of input: flush (up to 60 s), destroy, print
+ * At end of input: flush (up to FINAL_FLUSH_MS, default 30000), destroy, print
  *   DONE produced=N delivered=D failed=F
  * and exit 0 only if every message was delivered.  Exit 2: bad arguments or
  * input.  Every error is also reported on stderr.
@@ -118,12 +118,14 @@ static int produce_one(rill_producer_t *p, const char *topic, unsigned long seq,
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: produce_probe -b BOOTSTRAP -t TOPIC [-X key=value]... < script\n");
+    fprintf(stderr, "usage: produce_probe -b BOOTSTRAP -t TOPIC [-w FINAL_FLUSH_MS] [-X key=value]... "
+                    "< script\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
     const char *topic = NULL;
+    int final_flush_ms = 30000;
     char errstr[512];
     rill_conf_t *conf = rill_conf_new();
     rill_conf_set_dr_cb(conf, on_delivery);
@@ -136,6 +138,9 @@ int main(int argc, char **argv) {
             val = argv[++i];
         } else if (!strcmp(argv[i], "-t")) {
             topic = argv[++i];
+            continue;
+        } else if (!strcmp(argv[i], "-w")) {
+            final_flush_ms = atoi(argv[++i]);
             continue;
         } else if (!strcmp(argv[i], "-X")) {
             kv = argv[++i];
@@ -190,7 +195,7 @@ int main(int argc, char **argv) {
             break;
         }
     }
-    if (rill_flush(p, 60000)) fprintf(stderr, "produce_probe: final flush timed out\n");
+    if (rill_flush(p, final_flush_ms)) fprintf(stderr, "produce_probe: final flush timed out\n");
     rill_producer_destroy(p); /* serves the reports of anything left */
     printf("DONE produced=%lu delivered=%lu failed=%lu\n", seq, delivered, failed);
     fflush(stdout);
