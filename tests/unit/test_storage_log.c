@@ -260,6 +260,15 @@ static void roll_by_age(void **state) {
     assert_int_equal(rill__log_segment_count(f->log), 3);
     append_n(f, 1, &o, 60500);
     assert_int_equal(rill__log_segment_count(f->log), 3);
+    /* Without timestamps (-1) the age runs from the segment's creation, here the roll. */
+    o.base_ts = -1;
+    o.ts_step = 0;
+    append_n(f, 1, &o, 70000); /* rolls (60000 is old): new segment created at 70000 */
+    assert_int_equal(rill__log_segment_count(f->log), 4);
+    append_n(f, 1, &o, 71000);
+    assert_int_equal(rill__log_segment_count(f->log), 4);
+    append_n(f, 1, &o, 71001);
+    assert_int_equal(rill__log_segment_count(f->log), 5);
 }
 
 static void retention_by_size(void **state) {
@@ -449,6 +458,12 @@ static void bad_input(void **state) {
     o.pid = 5;
     o.epoch = 0;
     o.seq = 0;
+    tb_batch(&b, 1, &o);
+    assert_int_equal(rill__log_append(f->log, b.data, b.len, 0, &info), RILL_ERR_INVALID_RECORD);
+    rill__buf_free(&b);
+    /* An idempotent batch must carry a sequence. */
+    rill__buf_init(&b, 0);
+    o.seq = -1;
     tb_batch(&b, 1, &o);
     assert_int_equal(rill__log_append(f->log, b.data, b.len, 0, &info), RILL_ERR_INVALID_RECORD);
     rill__buf_free(&b);

@@ -133,6 +133,13 @@ static void registry_persists(void **state) {
     assert_int_equal(rill__storage_create_topic(f->st, "a.b", 1, NULL, 0, 222, 0, err,
                                                 sizeof(err)),
                      0);
+    /* The longest legal name still fits the file system's name limit (255). */
+    char longest[250];
+    memset(longest, 'z', 249);
+    longest[249] = '\0';
+    assert_int_equal(rill__storage_create_topic(f->st, longest, 1, NULL, 0, 0, 0, err,
+                                                sizeof(err)),
+                     0);
     /* errors */
     assert_int_equal(rill__storage_create_topic(f->st, "orders", 3, NULL, 0, 0, 0, err,
                                                 sizeof(err)),
@@ -170,8 +177,9 @@ static void registry_persists(void **state) {
     st_reopen(f);
     assert_true(rill__storage_was_clean(f->st));
     rill_topics *t = rill__storage_topics(f->st);
-    assert_int_equal(rill__topics_count(t), 2);
+    assert_int_equal(rill__topics_count(t), 3);
     assert_string_equal(rill__topics_at(t, 0)->name, "a.b");
+    assert_int_equal(strlen(rill__topics_at(t, 2)->name), 249);
     tp = rill__topics_at(t, 1);
     assert_string_equal(tp->name, "orders");
     assert_memory_equal(tp->id, id, 16);

@@ -101,12 +101,20 @@ int rill__fs_path(char *out, size_t cap, const char *fmt, ...) {
 int rill__fs_write_atomic(const char *dir, const char *name, const void *data, size_t len,
                           int durable) {
     char tmp[4096], dst[4096];
-    if (rill__fs_path(tmp, sizeof(tmp), "%s/%s.tmp", dir, name) != 0 ||
+    /* A short temporary name: "<name>.tmp" would pass NAME_MAX for 249-character topics. */
+    if (rill__fs_path(tmp, sizeof(tmp), "%s/" RILL_FS_TMP_PREFIX "XXXXXX", dir) != 0 ||
         rill__fs_path(dst, sizeof(dst), "%s/%s", dir, name) != 0)
         return -1;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return -1;
+    if (fchmod(fd, 0644) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
     if (rill__fs_write_all(fd, data, len) != 0 || (durable && fsync(fd) != 0)) {
         int e = errno;
         close(fd);
@@ -121,6 +129,12 @@ int rill__fs_write_atomic(const char *dir, const char *name, const void *data, s
         return -1;
     }
     return durable ? rill__fs_fsync_dir(dir) : 0;
+}
+
+int rill__fs_is_tmp(const char *name) {
+    size_t n = strlen(name);
+    return strncmp(name, RILL_FS_TMP_PREFIX, strlen(RILL_FS_TMP_PREFIX)) == 0 ||
+           (n > 4 && strcmp(name + n - 4, ".tmp") == 0);
 }
 
 int rill__fs_read_file(const char *path, size_t max, uint8_t **out, size_t *len) {

@@ -3,7 +3,8 @@
  * short counts and EINTR, directory fsync, atomic replacement of small files, recursive
  * removal.
  *
- * Atomic replacement is the classic sequence: write `<name>.tmp`, fsync it, rename over
+ * Atomic replacement is the classic sequence: write a temporary file (`.tmp` + random
+ * suffix, in the same directory), fsync it, rename over
  * `<name>`, fsync the directory.  After a crash the file is either the old or the new
  * version, never a mix.  The `durable` flag skips both fsyncs for files whose loss is
  * harmless because they are checked (CRC) and rebuilt (index files, producer snapshots).
@@ -23,6 +24,10 @@ int rill__fs_pread_all(int fd, void *p, size_t n, int64_t off);
 int rill__fs_fsync_dir(const char *dir);
 /* mkdir -p; existing directories are fine. */
 int rill__fs_mkdirs(const char *path);
+#define RILL_FS_TMP_PREFIX ".tmp"
+
+/* True for names of temporary files a crash may leave behind (safe to delete at open). */
+int rill__fs_is_tmp(const char *name);
 /* Atomically replaces dir/name with data (see above). */
 int rill__fs_write_atomic(const char *dir, const char *name, const void *data, size_t len,
                           int durable);

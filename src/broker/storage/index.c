@@ -156,7 +156,10 @@ int rill__index_save(const rill_index *ix, const char *path) {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
-    if (rill__fs_write_all(fd, ix->data, ix->n * ix->entry_size) != 0 || close(fd) != 0) {
+    /* Synced: a sealed segment's max timestamp is read back from its time index, so a
+     * short file after a power loss would make the segment look older than it is. */
+    if (rill__fs_write_all(fd, ix->data, ix->n * ix->entry_size) != 0 || fsync(fd) != 0 ||
+        close(fd) != 0) {
         int e = errno;
         close(fd);
         unlink(tmp);

@@ -20,10 +20,11 @@
  *   - When a segment is sealed (roll) or the log is closed cleanly, its indexes are
  *     written out whole and re-opened as read-only mmaps, so old segments cost page cache,
  *     not heap, and the kernel can drop them.
- *   - Index files are never fsynced and never trusted blindly: loading checks the size and
- *     that every entry is in range and monotonic; anything else is rebuilt from the .log
- *     (Kafka likewise does not checksum indexes and rebuilds them after a crash).  A lost
- *     or stale file can only be a prefix of the truth or garbage, and both are handled.
+ *   - Index files are written whole (tmp + rename, fsynced: a sealed segment's max
+ *     timestamp is read back from its last time entry) and never trusted blindly: loading
+ *     checks the size and that every entry is in range and monotonic; anything else is
+ *     rebuilt from the .log (Kafka likewise does not checksum indexes and rebuilds them
+ *     after a crash).
  *   - After an unclean shutdown the active segment's indexes are rebuilt by recovery,
  *     which has to scan that segment anyway.
  */
@@ -70,7 +71,7 @@ int32_t rill__tidx_rel(const rill_index *ix, size_t i);
 int32_t rill__tidx_lookup(const rill_index *ix, int64_t ts);
 
 /*
- * Writes the entries to `path` (via path.tmp + rename, not fsynced) and switches the index
+ * Writes the entries to `path` (via path.tmp, fsync, rename) and switches the index
  * to a read-only mmap of that file.  Returns 0 or -1 (the in-memory entries stay usable).
  */
 int rill__index_seal(rill_index *ix, const char *path);

@@ -305,6 +305,9 @@ rill_err_t rill__log_append(rill_log *log, uint8_t *batches, size_t len, int64_t
             return RILL_ERR_MESSAGE_TOO_LARGE;
         if (h.size > log->cfg.segment_bytes)
             return RILL_ERR_RECORD_LIST_TOO_LARGE;
+        /* An idempotent batch without a sequence could never be told from its retry. */
+        if (rill__batch_is_idempotent(&h) && h.base_seq < 0)
+            return RILL_ERR_INVALID_RECORD;
         if (!nbatch)
             first = h;
         nbatch++;

@@ -97,8 +97,9 @@ typedef struct rill_log_append_info {
  * `len` -> RILL_ERR_CORRUPT_MESSAGE; a batch larger than max.message.bytes ->
  * RILL_ERR_MESSAGE_TOO_LARGE; larger than segment.bytes -> RILL_ERR_RECORD_LIST_TOO_LARGE;
  * idempotent batches (producerId >= 0): rill__pstate_check's verdict (duplicates succeed
- * with info->duplicate), and more than one batch per call when any is idempotent ->
- * RILL_ERR_INVALID_RECORD (Kafka allows one batch per partition in a v2 produce); a
+ * with info->duplicate), a negative baseSequence or more than one batch per call when any
+ * is idempotent -> RILL_ERR_INVALID_RECORD (Kafka allows one batch per partition in a v2
+ * produce); a
  * previous unrecoverable I/O error -> RILL_ERR_KAFKA_STORAGE_ERROR.
  *
  * The segment rolls first when the batches would not fit in segment.bytes, the segment's

@@ -38,6 +38,7 @@
 #include "broker/storage/fsutil.h"
 #include "broker/storage/log_internal.h"
 #include "broker/storage/metafile.h"
+#include "common/clock.h"
 #include "common/crc32c.h"
 #include "common/endian.h"
 
@@ -119,12 +120,11 @@ static int list_dir(rill_log *log, listing *l) {
     }
     rewinddir(d);
     while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
         int64_t b = parse_name(e->d_name, ".index");
         if (b < 0)
             b = parse_name(e->d_name, ".timeindex");
         int orphan = b >= 0 && !has(l->logs, l->nlogs, b);
-        if (orphan || (n > 4 && strcmp(e->d_name + n - 4, ".tmp") == 0)) {
+        if (orphan || rill__fs_is_tmp(e->d_name)) {
             unlinkat(dirfd(d), e->d_name, 0);
             log->dir_unsynced = 1;
         }
@@ -219,7 +219,8 @@ static int load_segment(rill_log *log, size_t i, uint8_t *buf, size_t cap) {
         const uint8_t *q = rill__seg_iter_peek(&it, 0, RILL_BATCH_HDR_LEN);
         if (!q || rill__batch_hdr_get(q, &h) != 0 || h.base_offset != s->base)
             return -1;
-        s->roll_ts = h.max_ts;
+        if (h.max_ts >= 0)
+            s->roll_ts = h.max_ts;
     }
     it.pos = start;
     int r, first = 1;
@@ -328,13 +329,13 @@ rill_err_t rill__log_load(rill_log *log, int flags) {
         }
     }
     if (log->nseg == 0) {
-        rill_segment *s = rill__segment_create(log->dir, start, 0, rill__log_oidx_max(&log->cfg),
+        rill_segment *s = rill__segment_create(log->dir, start, rill__wall_ms(),
+                                               rill__log_oidx_max(&log->cfg),
                                                rill__log_tidx_max(&log->cfg));
         if (!s || rill__log_push_segment(log, s) != 0) {
             rill__segment_unref(s);
             goto out;
         }
-        s->roll_ts = -1; /* unknown: the first append sets it */
         log->dir_unsynced = 1;
     }
 

@@ -101,7 +101,9 @@ int rill__segment_index_full(const rill_segment *s) {
 
 int rill__segment_note_batch(rill_segment *s, const rill_batch_hdr *h, int64_t pos,
                              int64_t interval) {
-    if (s->next_offset == s->base && pos == 0)
+    /* Kafka's rolling base: the first batch's timestamp when it has one, else the
+     * segment's creation time (already in roll_ts). */
+    if (s->next_offset == s->base && pos == 0 && h->max_ts >= 0)
         s->roll_ts = h->max_ts;
     if (h->max_ts > s->max_ts) {
         s->max_ts = h->max_ts;

@@ -28,7 +28,7 @@ typedef struct rill_segment {
     int64_t next_offset;   /* offset after its last batch (== base when empty) */
     int64_t max_ts;        /* largest batch maxTimestamp, -1 when none */
     int64_t max_ts_offset; /* base offset of the first batch that reached max_ts */
-    int64_t roll_ts;       /* first batch's maxTimestamp, else creation time (segment.ms) */
+    int64_t roll_ts;       /* first batch's maxTimestamp if >= 0, else creation (segment.ms) */
     int64_t bytes_since_index;
     int64_t synced_size;   /* bytes known to be on stable storage (fdatasync'd) */
     rill_index oidx;

@@ -175,6 +175,17 @@ static void remove_strays(rill_storage *st) {
         rill__fs_fsync_dir(st->dir);
 }
 
+/* Temporary files of an atomic write a crash interrupted. */
+static void remove_tmp_files(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (rill__fs_is_tmp(e->d_name))
+            unlinkat(dirfd(d), e->d_name, 0);
+    if (d)
+        closedir(d);
+}
+
 static rill_err_t take_lock(rill_storage *st, char *err, size_t errlen) {
     char path[4096];
     if (rill__fs_path(path, sizeof(path), "%s/.lock", st->dir) != 0 ||
@@ -266,6 +277,7 @@ rill_err_t rill__storage_open(const rill_storage_config *cfg, rill_storage **out
     RILL_LOG(cfg->logger, RILL_LOG_INFO, "storage", "opening %s (previous shutdown %s)", st->dir,
              st->was_clean ? "clean" : "unclean: recovering logs");
     rill__fs_rmrf(st->trash);
+    remove_tmp_files(st->meta);
     if (rill__fs_mkdirs(st->trash) != 0 ||
         rill__topics_open(st->topics_dir, cfg->logger, &st->topics) != 0) {
         set_msg(err, errlen, "cannot read topics in %s", st->topics_dir);

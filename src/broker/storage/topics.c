@@ -261,7 +261,7 @@ rill_err_t rill__topics_open(const char *meta_dir, const rill_logger *lg, rill_t
     while ((e = readdir(d))) {
         size_t n = strlen(e->d_name);
         char path[4096];
-        if (n > 4 && strcmp(e->d_name + n - 4, ".tmp") == 0) {
+        if (rill__fs_is_tmp(e->d_name)) {
             unlinkat(dirfd(d), e->d_name, 0);
             continue;
         }
