@@ -16,8 +16,7 @@ static bool flex(int16_t ver) {
 
 int rill__describe_configs_req_encode(rill_buf *b, int16_t ver,
                                       const rill_describe_configs_req *m) {
-    if (!ver_ok(ver) || (ver < 1 && m->include_synonyms) ||
-        (ver < 3 && m->include_documentation))
+    if (!ver_ok(ver) || (ver < 1 && m->include_synonyms) || (ver < 3 && m->include_documentation))
         return rill__enc_fail(b);
     bool fx = flex(ver);
     rill__wr_array_n(b, fx, false, m->nresources);

@@ -132,8 +132,8 @@ int rill__list_offsets_resp_decode(rill_rd *r, int16_t ver, rill_list_offsets_re
     if (ver >= 2)
         m->throttle_time_ms = rill__rd_i32(r);
     size_t min_topic = rill__min_str(fx) + rill__min_arr(fx) + rill__min_tags(fx);
-    size_t min_part = 6 + (ver == 0 ? rill__min_arr(fx) : 16) + (ver >= 4 ? 4 : 0) +
-                      rill__min_tags(fx);
+    size_t min_part =
+        6 + (ver == 0 ? rill__min_arr(fx) : 16) + (ver >= 4 ? 4 : 0) + rill__min_tags(fx);
     RILL_RD_ARRAY(r, fx, false, min_topic, a, m->topics, m->ntopics);
     for (int32_t i = 0; i < m->ntopics && !r->err; i++) {
         rill_list_offsets_resp_topic *t = &m->topics[i];

@@ -22,8 +22,8 @@
 /* Special timestamps in a request. */
 #define RILL_LIST_OFFSETS_LATEST (-1)
 #define RILL_LIST_OFFSETS_EARLIEST (-2)
-#define RILL_LIST_OFFSETS_MAX_TIMESTAMP (-3)   /* v7+ */
-#define RILL_LIST_OFFSETS_EARLIEST_LOCAL (-4)  /* v8+ */
+#define RILL_LIST_OFFSETS_MAX_TIMESTAMP (-3)  /* v7+ */
+#define RILL_LIST_OFFSETS_EARLIEST_LOCAL (-4) /* v8+ */
 
 typedef struct rill_list_offsets_req_partition {
     int32_t partition_index;
@@ -68,8 +68,7 @@ typedef struct rill_list_offsets_resp {
 } rill_list_offsets_resp;
 
 int rill__list_offsets_req_encode(rill_buf *b, int16_t ver, const rill_list_offsets_req *m);
-int rill__list_offsets_req_decode(rill_rd *r, int16_t ver, rill_list_offsets_req *m,
-                                  rill_arena *a);
+int rill__list_offsets_req_decode(rill_rd *r, int16_t ver, rill_list_offsets_req *m, rill_arena *a);
 int rill__list_offsets_resp_encode(rill_buf *b, int16_t ver, const rill_list_offsets_resp *m);
 int rill__list_offsets_resp_decode(rill_rd *r, int16_t ver, rill_list_offsets_resp *m,
                                    rill_arena *a);

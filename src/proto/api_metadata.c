@@ -150,8 +150,8 @@ static void rd_topic(rill_rd *r, int16_t ver, bool fx, rill_metadata_topic *t, r
         rill__rd_uuid(r, t->topic_id);
     if (ver >= 1)
         t->is_internal = rill__rd_bool(r);
-    size_t min = 10 + (ver >= 7 ? 4 : 0) + (2 + (ver >= 5)) * rill__min_arr(fx) +
-                 rill__min_tags(fx);
+    size_t min =
+        10 + (ver >= 7 ? 4 : 0) + (2 + (ver >= 5)) * rill__min_arr(fx) + rill__min_tags(fx);
     RILL_RD_ARRAY(r, fx, false, min, a, t->partitions, t->npartitions);
     for (int32_t i = 0; i < t->npartitions && !r->err; i++)
         rd_partition(r, ver, fx, &t->partitions[i], a);

@@ -64,7 +64,7 @@ typedef struct rill_produce_writer {
     bool topic_open;     /* a topic's tags are still to be written */
     size_t part_end;     /* where the current partition's records must end */
     bool part_open;
-    bool bad;            /* misuse: counts or lengths did not match */
+    bool bad; /* misuse: counts or lengths did not match */
 } rill_produce_writer;
 
 void rill__produce_req_begin(rill_produce_writer *w, rill_buf *b, int16_t ver,
@@ -92,8 +92,8 @@ typedef struct rill_produce_resp_partition {
     int32_t index;
     int16_t error_code;
     int64_t base_offset;
-    int64_t log_append_time_ms; /* default -1 */
-    int64_t log_start_offset;   /* v5+, default -1 */
+    int64_t log_append_time_ms;               /* default -1 */
+    int64_t log_start_offset;                 /* v5+, default -1 */
     rill_produce_record_error *record_errors; /* v8+ */
     int32_t nrecord_errors;
     rill_str error_message; /* v8+, nullable, default null */

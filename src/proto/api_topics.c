@@ -266,8 +266,8 @@ int rill__delete_topics_resp_decode(rill_rd *r, int16_t ver, rill_delete_topics_
     memset(m, 0, sizeof(*m));
     if (ver >= 1)
         m->throttle_time_ms = rill__rd_i32(r);
-    size_t min = rill__min_str(fx) + (ver >= 6 ? 16 : 0) + 2 +
-                 (ver >= 5 ? rill__min_str(fx) : 0) + rill__min_tags(fx);
+    size_t min = rill__min_str(fx) + (ver >= 6 ? 16 : 0) + 2 + (ver >= 5 ? rill__min_str(fx) : 0) +
+                 rill__min_tags(fx);
     RILL_RD_ARRAY(r, fx, false, min, a, m->responses, m->nresponses);
     for (int32_t i = 0; i < m->nresponses && !r->err; i++) {
         rill_delete_topics_result *t = &m->responses[i];

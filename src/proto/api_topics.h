@@ -67,14 +67,14 @@ typedef struct rill_create_topics_result_config {
 
 typedef struct rill_create_topics_result {
     rill_str name;
-    uint8_t topic_id[16];  /* v7+ */
+    uint8_t topic_id[16]; /* v7+ */
     int16_t error_code;
     rill_str error_message; /* v1+, nullable */
     /* v5+, tagged field 0. */
     bool has_topic_config_error_code;
     int16_t topic_config_error_code;
-    int32_t num_partitions;     /* v5+, default -1 */
-    int16_t replication_factor; /* v5+, default -1 */
+    int32_t num_partitions;                    /* v5+, default -1 */
+    int16_t replication_factor;                /* v5+, default -1 */
     rill_create_topics_result_config *configs; /* v5+, nullable */
     int32_t nconfigs;
 } rill_create_topics_result;
@@ -106,8 +106,8 @@ typedef struct rill_delete_topics_req {
 } rill_delete_topics_req;
 
 typedef struct rill_delete_topics_result {
-    rill_str name;          /* null allowed from v6 */
-    uint8_t topic_id[16];   /* v6+ */
+    rill_str name;        /* null allowed from v6 */
+    uint8_t topic_id[16]; /* v6+ */
     int16_t error_code;
     rill_str error_message; /* v5+, nullable, default null */
 } rill_delete_topics_result;
@@ -134,7 +134,7 @@ typedef struct rill_create_partitions_assignment {
 
 typedef struct rill_create_partitions_topic {
     rill_str name;
-    int32_t count; /* the new total number of partitions */
+    int32_t count;                                  /* the new total number of partitions */
     rill_create_partitions_assignment *assignments; /* nullable */
     int32_t nassignments;
 } rill_create_partitions_topic;

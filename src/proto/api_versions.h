@@ -43,8 +43,7 @@ typedef struct rill_api_versions_resp {
 } rill_api_versions_resp;
 
 int rill__api_versions_req_encode(rill_buf *b, int16_t ver, const rill_api_versions_req *m);
-int rill__api_versions_req_decode(rill_rd *r, int16_t ver, rill_api_versions_req *m,
-                                  rill_arena *a);
+int rill__api_versions_req_decode(rill_rd *r, int16_t ver, rill_api_versions_req *m, rill_arena *a);
 int rill__api_versions_resp_encode(rill_buf *b, int16_t ver, const rill_api_versions_resp *m);
 /*
  * Reads a response to a request of version `ver`.  When the body starts

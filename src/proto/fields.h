@@ -75,8 +75,8 @@ void rill__wr_str(rill_buf *b, bool flexible, bool nullable, rill_str s);
  */
 void *rill__rd_array_alloc(rill_rd *r, bool flexible, bool nullable, size_t min_elem,
                            size_t elem_size, rill_arena *a, int32_t *count);
-#define RILL_RD_ARRAY(r, flexible, nullable, min_elem, a, ptr, count)                          \
-    ((ptr) = rill__rd_array_alloc((r), (flexible), (nullable), (min_elem), sizeof(*(ptr)), (a), \
+#define RILL_RD_ARRAY(r, flexible, nullable, min_elem, a, ptr, count)                              \
+    ((ptr) = rill__rd_array_alloc((r), (flexible), (nullable), (min_elem), sizeof(*(ptr)), (a),    \
                                   &(count)))
 /* The least bytes a string, an array and a tag section take, for min_elem sums. */
 static inline size_t rill__min_str(bool flexible) {

@@ -71,17 +71,17 @@ static void fuzz_api(const uint8_t *d, size_t n, int16_t min, int16_t max, fuzz_
 }
 
 /* Defines the fuzz entry point for rill__<name>_encode/_decode over <type>. */
-#define API_FUZZ_TARGET(name, type, min, max)                                                  \
-    static int fz_enc(rill_buf *b, int16_t v, const void *m) {                                 \
-        return rill__##name##_encode(b, v, (const type *)m);                                   \
-    }                                                                                          \
-    static int fz_dec(rill_rd *r, int16_t v, void *m, rill_arena *a) {                         \
-        return rill__##name##_decode(r, v, (type *)m, a);                                      \
-    }                                                                                          \
-    int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);                                    \
-    int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {                                   \
-        fuzz_api(d, n, (min), (max), fz_enc, fz_dec, sizeof(type));                            \
-        return 0;                                                                              \
+#define API_FUZZ_TARGET(name, type, min, max)                                                      \
+    static int fz_enc(rill_buf *b, int16_t v, const void *m) {                                     \
+        return rill__##name##_encode(b, v, (const type *)m);                                       \
+    }                                                                                              \
+    static int fz_dec(rill_rd *r, int16_t v, void *m, rill_arena *a) {                             \
+        return rill__##name##_decode(r, v, (type *)m, a);                                          \
+    }                                                                                              \
+    int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);                                        \
+    int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {                                       \
+        fuzz_api(d, n, (min), (max), fz_enc, fz_dec, sizeof(type));                                \
+        return 0;                                                                                  \
     }
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * fuzz_req_api_versions.c -- ApiVersions request decoder (the broker's request decoder),
- * every version; see api_fuzz.h for the input format and the checks.
+ * fuzz_req_api_versions.c -- ApiVersions request decoder, which the broker runs, every version; see
+ * api_fuzz.h for the input format and the checks.
  */
 #include "api_fuzz.h"
 
 #include "proto/api_versions.h"
 
-API_FUZZ_TARGET(api_versions_req, rill_api_versions_req, RILL_API_VERSIONS_MIN_VER, RILL_API_VERSIONS_MAX_VER)
+API_FUZZ_TARGET(api_versions_req, rill_api_versions_req, RILL_API_VERSIONS_MIN_VER,
+                RILL_API_VERSIONS_MAX_VER)

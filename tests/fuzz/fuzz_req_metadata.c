@@ -1,6 +1,6 @@
 /*
- * fuzz_req_metadata.c -- Metadata request decoder (the broker's request decoder),
- * every version; see api_fuzz.h for the input format and the checks.
+ * fuzz_req_metadata.c -- Metadata request decoder, which the broker runs, every version; see
+ * api_fuzz.h for the input format and the checks.
  */
 #include "api_fuzz.h"
 

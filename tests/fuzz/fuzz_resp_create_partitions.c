@@ -1,9 +1,10 @@
 /*
- * fuzz_resp_create_partitions.c -- CreatePartitions response decoder (the client's response decoder),
- * every version; see api_fuzz.h for the input format and the checks.
+ * fuzz_resp_create_partitions.c -- CreatePartitions response decoder, which the client runs, every
+ * version; see api_fuzz.h for the input format and the checks.
  */
 #include "api_fuzz.h"
 
 #include "proto/api_topics.h"
 
-API_FUZZ_TARGET(create_partitions_resp, rill_create_partitions_resp, RILL_CREATE_PARTITIONS_MIN_VER, RILL_CREATE_PARTITIONS_MAX_VER)
+API_FUZZ_TARGET(create_partitions_resp, rill_create_partitions_resp, RILL_CREATE_PARTITIONS_MIN_VER,
+                RILL_CREATE_PARTITIONS_MAX_VER)

@@ -1,9 +1,10 @@
 /*
- * fuzz_resp_delete_topics.c -- DeleteTopics response decoder (the client's response decoder),
- * every version; see api_fuzz.h for the input format and the checks.
+ * fuzz_resp_delete_topics.c -- DeleteTopics response decoder, which the client runs, every version;
+ * see api_fuzz.h for the input format and the checks.
  */
 #include "api_fuzz.h"
 
 #include "proto/api_topics.h"
 
-API_FUZZ_TARGET(delete_topics_resp, rill_delete_topics_resp, RILL_DELETE_TOPICS_MIN_VER, RILL_DELETE_TOPICS_MAX_VER)
+API_FUZZ_TARGET(delete_topics_resp, rill_delete_topics_resp, RILL_DELETE_TOPICS_MIN_VER,
+                RILL_DELETE_TOPICS_MAX_VER)

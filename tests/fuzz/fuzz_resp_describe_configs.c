@@ -1,9 +1,10 @@
 /*
- * fuzz_resp_describe_configs.c -- DescribeConfigs response decoder (the client's response decoder),
- * every version; see api_fuzz.h for the input format and the checks.
+ * fuzz_resp_describe_configs.c -- DescribeConfigs response decoder, which the client runs, every
+ * version; see api_fuzz.h for the input format and the checks.
  */
 #include "api_fuzz.h"
 
 #include "proto/api_configs.h"
 
-API_FUZZ_TARGET(describe_configs_resp, rill_describe_configs_resp, RILL_DESCRIBE_CONFIGS_MIN_VER, RILL_DESCRIBE_CONFIGS_MAX_VER)
+API_FUZZ_TARGET(describe_configs_resp, rill_describe_configs_resp, RILL_DESCRIBE_CONFIGS_MIN_VER,
+                RILL_DESCRIBE_CONFIGS_MAX_VER)

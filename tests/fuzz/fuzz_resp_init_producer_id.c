@@ -1,9 +1,10 @@
 /*
- * fuzz_resp_init_producer_id.c -- InitProducerId response decoder (the client's response decoder),
- * every version; see api_fuzz.h for the input format and the checks.
+ * fuzz_resp_init_producer_id.c -- InitProducerId response decoder, which the client runs, every
+ * version; see api_fuzz.h for the input format and the checks.
  */
 #include "api_fuzz.h"
 
 #include "proto/api_init_producer_id.h"
 
-API_FUZZ_TARGET(init_producer_id_resp, rill_init_producer_id_resp, RILL_INIT_PRODUCER_ID_MIN_VER, RILL_INIT_PRODUCER_ID_MAX_VER)
+API_FUZZ_TARGET(init_producer_id_resp, rill_init_producer_id_resp, RILL_INIT_PRODUCER_ID_MIN_VER,
+                RILL_INIT_PRODUCER_ID_MAX_VER)

@@ -1,9 +1,10 @@
 /*
- * fuzz_resp_list_offsets.c -- ListOffsets response decoder (the client's response decoder),
- * every version; see api_fuzz.h for the input format and the checks.
+ * fuzz_resp_list_offsets.c -- ListOffsets response decoder, which the client runs, every version;
+ * see api_fuzz.h for the input format and the checks.
  */
 #include "api_fuzz.h"
 
 #include "proto/api_list_offsets.h"
 
-API_FUZZ_TARGET(list_offsets_resp, rill_list_offsets_resp, RILL_LIST_OFFSETS_MIN_VER, RILL_LIST_OFFSETS_MAX_VER)
+API_FUZZ_TARGET(list_offsets_resp, rill_list_offsets_resp, RILL_LIST_OFFSETS_MIN_VER,
+                RILL_LIST_OFFSETS_MAX_VER)

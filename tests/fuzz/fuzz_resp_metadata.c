@@ -1,6 +1,6 @@
 /*
- * fuzz_resp_metadata.c -- Metadata response decoder (the client's response decoder),
- * every version; see api_fuzz.h for the input format and the checks.
+ * fuzz_resp_metadata.c -- Metadata response decoder, which the client runs, every version; see
+ * api_fuzz.h for the input format and the checks.
  */
 #include "api_fuzz.h"
 

@@ -30,12 +30,12 @@ typedef int (*enc_fn)(rill_buf *, int16_t, const void *);
 typedef int (*dec_fn)(rill_rd *, int16_t, void *, rill_arena *);
 
 /* Typed wrappers enc_<name> / dec_<name> for rill__<name>_encode/_decode. */
-#define API_CODEC(name, type)                                                                  \
-    static int enc_##name(rill_buf *b, int16_t v, const void *m) {                             \
-        return rill__##name##_encode(b, v, (const type *)m);                                   \
-    }                                                                                          \
-    static int dec_##name(rill_rd *r, int16_t v, void *m, rill_arena *a) {                     \
-        return rill__##name##_decode(r, v, (type *)m, a);                                      \
+#define API_CODEC(name, type)                                                                      \
+    static int enc_##name(rill_buf *b, int16_t v, const void *m) {                                 \
+        return rill__##name##_encode(b, v, (const type *)m);                                       \
+    }                                                                                              \
+    static int dec_##name(rill_rd *r, int16_t v, void *m, rill_arena *a) {                         \
+        return rill__##name##_decode(r, v, (type *)m, a);                                          \
     }
 
 typedef struct rt {
@@ -104,15 +104,15 @@ static inline void enc_refused(enc_fn enc, int16_t ver, const void *m) {
 }
 
 /* Views: both null, or the same bytes. */
-#define assert_str_eq(a, b)                                                                    \
-    do {                                                                                       \
-        rill_str a_ = (a), b_ = (b);                                                           \
-        assert_int_equal(a_.len < 0, b_.len < 0);                                              \
-        if (a_.len >= 0) {                                                                     \
-            assert_int_equal(a_.len, b_.len);                                                  \
-            if (a_.len)                                                                        \
-                assert_memory_equal(a_.ptr, b_.ptr, (size_t)a_.len);                           \
-        }                                                                                      \
+#define assert_str_eq(a, b)                                                                        \
+    do {                                                                                           \
+        rill_str a_ = (a), b_ = (b);                                                               \
+        assert_int_equal(a_.len < 0, b_.len < 0);                                                  \
+        if (a_.len >= 0) {                                                                         \
+            assert_int_equal(a_.len, b_.len);                                                      \
+            if (a_.len)                                                                            \
+                assert_memory_equal(a_.ptr, b_.ptr, (size_t)a_.len);                               \
+        }                                                                                          \
     } while (0)
 #define assert_str_null(a) assert_true((a).len < 0)
 #define assert_cstr(a, c) assert_true(rill__str_eq((a), (c)))
@@ -141,8 +141,8 @@ static inline void assert_request_frame(enc_fn enc, int16_t key, int16_t ver, in
 }
 
 /* Decodes exactly data[0..len) at ver into out; `a` is initialised here, freed by the caller. */
-static inline void decode_whole(dec_fn dec, int16_t ver, const uint8_t *data, size_t len,
-                                void *out, rill_arena *a) {
+static inline void decode_whole(dec_fn dec, int16_t ver, const uint8_t *data, size_t len, void *out,
+                                rill_arena *a) {
     rill_rd r;
     rill__arena_init(a, 0);
     rill__rd_init(&r, data, len);
@@ -151,10 +151,10 @@ static inline void decode_whole(dec_fn dec, int16_t ver, const uint8_t *data, si
     assert_int_equal(rill__rd_remain(&r), 0);
 }
 
-#define assert_bytes(buf, expect)                                                              \
-    do {                                                                                       \
-        assert_int_equal((buf)->len, sizeof(expect));                                          \
-        assert_memory_equal((buf)->data, (expect), sizeof(expect));                            \
+#define assert_bytes(buf, expect)                                                                  \
+    do {                                                                                           \
+        assert_int_equal((buf)->len, sizeof(expect));                                              \
+        assert_memory_equal((buf)->data, (expect), sizeof(expect));                                \
     } while (0)
 
 #endif

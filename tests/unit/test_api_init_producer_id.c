@@ -30,8 +30,7 @@ static void request_all_versions(void **state) {
             enc_refused(enc_init_producer_id_req, v, &resume);
             continue;
         }
-        rt_check(&t, enc_init_producer_id_req, dec_init_producer_id_req, v, &resume, &d,
-                 sizeof(d));
+        rt_check(&t, enc_init_producer_id_req, dec_init_producer_id_req, v, &resume, &d, sizeof(d));
         assert_cstr(d.transactional_id, "txn-a");
         assert_true(d.producer_id == 4000);
         assert_int_equal(d.producer_epoch, 3);

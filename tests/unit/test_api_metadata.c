@@ -177,25 +177,25 @@ static void response_all_versions(void **state) {
 static void response_unknown_tags(void **state) {
     (void)state;
     static const uint8_t body[] = {
-        0x00, 0x00, 0x00, 0x00,                         /* throttle */
-        0x02,                                           /* 1 broker */
-        0x00, 0x00, 0x00, 0x01, 0x02, 'h', 0x00, 0x00, 0x23, 0x84, 0x00, /* id, host, port, rack */
-        0x01, 0x05, 0x01, 0xee,                         /* broker tag 5 */
-        0x00,                                           /* cluster id null */
-        0x00, 0x00, 0x00, 0x01,                         /* controller */
-        0x02,                                           /* 1 topic */
-        0x00, 0x00, 0x02, 't', 0x00,                    /* error, name, internal */
-        0x02,                                           /* 1 partition */
+        0x00, 0x00, 0x00, 0x00,                                           /* throttle */
+        0x02,                                                             /* 1 broker */
+        0x00, 0x00, 0x00, 0x01, 0x02, 'h',  0x00, 0x00, 0x23, 0x84, 0x00, /* id, host, port, rack */
+        0x01, 0x05, 0x01, 0xee,                                           /* broker tag 5 */
+        0x00,                                                             /* cluster id null */
+        0x00, 0x00, 0x00, 0x01,                                           /* controller */
+        0x02,                                                             /* 1 topic */
+        0x00, 0x00, 0x02, 't',  0x00,                               /* error, name, internal */
+        0x02,                                                       /* 1 partition */
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, /* error, index, leader */
-        0x00, 0x00, 0x00, 0x04,                         /* epoch */
-        0x02, 0x00, 0x00, 0x00, 0x01,                   /* replicas [1] */
-        0x02, 0x00, 0x00, 0x00, 0x01,                   /* isr [1] */
-        0x01,                                           /* offline [] */
-        0x02, 0x01, 0x00, 0x02, 0x02, 0xaa, 0xbb,       /* partition tags 1 and 2 */
-        0x80, 0x00, 0x00, 0x00,                         /* topic authorized ops */
-        0x01, 0x09, 0x00,                               /* topic tag 9, empty */
-        0x80, 0x00, 0x00, 0x00,                         /* cluster authorized ops */
-        0x01, 0x00, 0x03, 0x01, 0x02, 0x03,             /* top tag 0 */
+        0x00, 0x00, 0x00, 0x04,                                     /* epoch */
+        0x02, 0x00, 0x00, 0x00, 0x01,                               /* replicas [1] */
+        0x02, 0x00, 0x00, 0x00, 0x01,                               /* isr [1] */
+        0x01,                                                       /* offline [] */
+        0x02, 0x01, 0x00, 0x02, 0x02, 0xaa, 0xbb,                   /* partition tags 1 and 2 */
+        0x80, 0x00, 0x00, 0x00,                                     /* topic authorized ops */
+        0x01, 0x09, 0x00,                                           /* topic tag 9, empty */
+        0x80, 0x00, 0x00, 0x00,                                     /* cluster authorized ops */
+        0x01, 0x00, 0x03, 0x01, 0x02, 0x03,                         /* top tag 0 */
     };
     rill_arena a;
     rill_metadata_resp d;
@@ -239,10 +239,8 @@ static void golden_requests(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(request_all_versions),
-        cmocka_unit_test(request_refusals),
-        cmocka_unit_test(response_all_versions),
-        cmocka_unit_test(response_unknown_tags),
+        cmocka_unit_test(request_all_versions),  cmocka_unit_test(request_refusals),
+        cmocka_unit_test(response_all_versions), cmocka_unit_test(response_unknown_tags),
         cmocka_unit_test(golden_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,8 +26,8 @@ static void request_all_versions(void **state) {
     rill_produce_req_topic topics[2] = {{rill__str("orders"), p1, 3}, {rill__str("audit"), p2, 1}};
     for (int16_t v = RILL_PRODUCE_MIN_VER; v <= RILL_PRODUCE_MAX_VER; v++) {
         for (int txn = 0; txn < 2; txn++) {
-            rill_produce_req m = {txn ? rill__str("txn-1") : rill__str_null(), -1, 30000,
-                                  topics, 2};
+            rill_produce_req m = {txn ? rill__str("txn-1") : rill__str_null(), -1, 30000, topics,
+                                  2};
             rt t;
             rill_produce_req d;
             rt_check(&t, enc_produce_req, dec_produce_req, v, &m, &d, sizeof(d));
@@ -220,16 +220,16 @@ static void response_tagged_bytes(void **state) {
     rill__buf_init(&b, 0);
     assert_int_equal(rill__produce_resp_encode(&b, 10, &m), 0);
     static const uint8_t expect[] = {
-        0x02, 0x02, 't', 0x02,                                      /* 1 topic "t", 1 partition */
-        0x00, 0x00, 0x00, 0x01, 0x00, 0x06,                         /* index, error 6 */
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,             /* base offset */
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,             /* log append time */
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,             /* log start offset */
-        0x01, 0x00,                                                 /* no record errors, null msg */
+        0x02, 0x02, 't',  0x02,                         /* 1 topic "t", 1 partition */
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x06,             /* index, error 6 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* base offset */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log append time */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log start offset */
+        0x01, 0x00,                                     /* no record errors, null msg */
         0x01, 0x00, 0x09, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x07, 0x00, /* tag 0 */
-        0x00,                                                       /* topic tags */
-        0x00, 0x00, 0x00, 0x00,                                     /* throttle */
-        0x00,                                                       /* no NodeEndpoints */
+        0x00,                                                                   /* topic tags */
+        0x00, 0x00, 0x00, 0x00,                                                 /* throttle */
+        0x00, /* no NodeEndpoints */
     };
     assert_bytes(&b, expect);
     /* In v9 tag 0 does not exist yet: the same bytes decode with the hint skipped. */

@@ -70,13 +70,14 @@ static void response_all_versions(void **state) {
 static void response_skips_tagged_features(void **state) {
     (void)state;
     static const uint8_t body[] = {
-        0x00, 0x00,                   /* error */
-        0x02,                         /* 1 key */
+        0x00, 0x00,                         /* error */
+        0x02,                               /* 1 key */
         0x00, 0x12, 0x00, 0x00, 0x00, 0x04, /* ApiVersions 0-4 */
-        0x01, 0x07, 0x02, 0xaa, 0xbb, /* a key-level tag 7 of 2 bytes */
-        0x00, 0x00, 0x00, 0x00,       /* throttle */
-        0x02,                         /* two top-level tags */
-        0x00, 0x0a, 0x02, 0x04, 'k', 'r', 'a', 0x00, 0x00, 0x00, 0x01, 0x00, /* SupportedFeatures */
+        0x01, 0x07, 0x02, 0xaa, 0xbb,       /* a key-level tag 7 of 2 bytes */
+        0x00, 0x00, 0x00, 0x00,             /* throttle */
+        0x02,                               /* two top-level tags */
+        0x00, 0x0a, 0x02, 0x04, 'k',  'r',  'a',  0x00, 0x00, 0x00,
+        0x01, 0x00,                                                 /* SupportedFeatures */
         0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, /* FinalizedFeaturesEpoch */
     };
     rill_arena a;
@@ -126,12 +127,12 @@ static void golden_requests(void **state) {
 
     /* v3: header v2 (client id keeps its int16 length, then no tags); compact strings. */
     static const uint8_t v3[] = {
-        0x00, 0x00, 0x00, 0x1b,                               /* size 27 */
-        0x00, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02,       /* key, version, correlation */
-        0x00, 0x04, 'r',  'i',  'l',  'l',  0x00,             /* client id, header tags */
-        0x05, 'r',  'i',  'l',  'l',                          /* ClientSoftwareName */
-        0x06, '0',  '.',  '1',  '.',  '0',                    /* ClientSoftwareVersion */
-        0x00,                                                 /* body tags */
+        0x00, 0x00, 0x00, 0x1b,                         /* size 27 */
+        0x00, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02, /* key, version, correlation */
+        0x00, 0x04, 'r',  'i',  'l',  'l',  0x00,       /* client id, header tags */
+        0x05, 'r',  'i',  'l',  'l',                    /* ClientSoftwareName */
+        0x06, '0',  '.',  '1',  '.',  '0',              /* ClientSoftwareVersion */
+        0x00,                                           /* body tags */
     };
     assert_request_frame(enc_api_versions_req, RILL_API_API_VERSIONS, 3, 2, &m, v3, sizeof(v3));
 }
