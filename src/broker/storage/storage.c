@@ -46,6 +46,7 @@ void rill__storage_config_defaults(rill_storage_config *cfg) {
     cfg->retention_check_interval_ms = 300000;
     cfg->checkpoint_interval_ms = 60000;
     cfg->producer_id_expiration_ms = 86400000;
+    cfg->flush_in_tick = 1;
 }
 
 static void set_msg(char *err, size_t errlen, const char *fmt, ...)
@@ -472,7 +473,9 @@ static void tick_one(rill_storage *st, rill_log **slot, void *ctx) {
     tick_ctx *c = ctx;
     rill_log *log = *slot;
     int64_t flushed;
-    if (rill__log_flush_due(log, c->now, 0)) {
+    if (!st->cfg.flush_in_tick) {
+        /* the owner's flusher does it */
+    } else if (rill__log_flush_due(log, c->now, 0)) {
         rill__log_flush(log, &flushed);
     } else if (rill__log_flush_due(log, c->now, 1)) {
         rill_log_flush_job job;

@@ -12,8 +12,9 @@
  * The server holds one rill_storage, looks partition logs up with rill__storage_log(),
  * appends / reads / flushes them directly (log.h documents group commit), and calls
  * rill__storage_tick() from its event loop (once a second or so) for the periodic work:
- * flush policy (flush.messages / flush.ms), syncing rolled segments, recovery-point
- * checkpoints, retention, producer-id expiry, offsets compaction.
+ * flush policy (flush.messages / flush.ms) and syncing rolled segments (unless
+ * flush_in_tick is 0), recovery-point checkpoints, retention, producer-id expiry, offsets
+ * compaction.
  *
  * Ownership: rill_log pointers returned stay valid until that topic is deleted, or its
  * partitions change, or the storage is closed.  Not thread-safe (one event loop thread);
@@ -41,6 +42,12 @@ typedef struct rill_storage_config {
     int64_t checkpoint_interval_ms;       /* log.flush.offset.checkpoint.interval.ms: 60000 */
     int64_t producer_id_expiration_ms;    /* producer.id.expiration.ms: 86400000 */
     int strict_unknown_producer;          /* see producer_state.h; default 0 */
+    /*
+     * 1 (default): rill__storage_tick() applies flush.messages / flush.ms and syncs rolled
+     * segments itself, with synchronous fsyncs on the calling thread.  A server that runs
+     * its own flusher thread (log.h flush_begin/run/end) sets 0 and does both there.
+     */
+    int flush_in_tick;
     const rill_logger *logger;            /* also used by every log unless set there */
 } rill_storage_config;
 
