@@ -126,7 +126,7 @@ rill_err_t rill__log_close(rill_log *log) {
     if (!log->failed && rill__log_flush(log, &flushed) == 0 &&
         rill__segment_write_indexes(rill__log_active(log), 0) == 0 &&
         rill__log_write_snapshot(log) == 0 && fsync(log->dirfd) == 0 &&
-        rill__log_checkpoint(log) == 0)
+        rill__log_checkpoint(log, 1) == 0)
         err = RILL_ERR_NO_ERROR;
     if (err)
         RILL_LOG(log->cfg.logger, RILL_LOG_ERR, "storage", "%s: unclean close: %s", log->dir,
@@ -231,12 +231,15 @@ int rill__log_write_snapshot(rill_log *log) {
     return 0;
 }
 
-rill_err_t rill__log_checkpoint(rill_log *log) {
+rill_err_t rill__log_checkpoint(rill_log *log, int durable) {
     if (log->ckpt_rp == log->flushed && log->ckpt_start == log->log_start)
         return RILL_ERR_NO_ERROR;
+    /* A log start inside the first segment (DeleteRecords) exists only in this file. */
+    if (log->log_start > log->segs[0]->base)
+        durable = 1;
     uint8_t b[RILL_CHECKPOINT_LEN];
     rill__checkpoint_encode(b, log->flushed, log->log_start);
-    if (rill__fs_write_atomic(log->dir, RILL_CHECKPOINT_FILE, b, sizeof(b), 1) != 0) {
+    if (rill__fs_write_atomic(log->dir, RILL_CHECKPOINT_FILE, b, sizeof(b), durable) != 0) {
         RILL_LOG(log->cfg.logger, RILL_LOG_ERR, "storage", "%s: checkpoint: %s", log->dir,
                  strerror(errno));
         return RILL_ERR_KAFKA_STORAGE_ERROR;
@@ -794,5 +797,5 @@ rill_err_t rill__log_delete_records(rill_log *log, int64_t offset, int64_t *low_
     /* The new log start must survive a restart before the caller reports it. */
     if (log->dir_unsynced && fsync(log->dirfd) == 0)
         log->dir_unsynced = 0;
-    return rill__log_checkpoint(log);
+    return rill__log_checkpoint(log, 1);
 }

@@ -203,10 +203,15 @@ rill_err_t rill__log_flush_end(rill_log *log, rill_log_flush_job *job, int64_t *
 
 /*
  * Writes the `checkpoint` file (recovery point = flushed offset, log start offset) when it
- * changed since the last write.  Atomic and durable; a few fsyncs, so the storage tick
- * calls it periodically (Kafka: every 60 s).
+ * changed since the last write, atomically (tmp + rename).  Only ever-durable offsets are
+ * recorded, so any version of the file that survives a crash is safe to use: an older one
+ * just makes recovery scan more, a lost one makes it scan everything.  So the periodic
+ * call (storage tick, Kafka: every 60 s) passes durable 0 and costs no fsync; delete
+ * records, recovery and clean close pass 1 (fsync file and directory), and so does any
+ * call while the log start offset lies inside the first segment, where only this file
+ * knows it.
  */
-rill_err_t rill__log_checkpoint(rill_log *log);
+rill_err_t rill__log_checkpoint(rill_log *log, int durable);
 
 /* ---- retention -------------------------------------------------------------------- */
 

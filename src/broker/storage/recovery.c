@@ -382,7 +382,7 @@ rill_err_t rill__log_load(rill_log *log, int flags) {
         goto out;
     log->dir_unsynced = 0;
     if (!clean || rp != log->leo || start != log->log_start) {
-        if (rill__log_checkpoint(log) != 0)
+        if (rill__log_checkpoint(log, 1) != 0)
             goto out;
     }
     err = RILL_ERR_NO_ERROR;

@@ -487,7 +487,7 @@ static void tick_one(rill_storage *st, rill_log **slot, void *ctx) {
     if (c->retention)
         rill__log_retain(log, c->now);
     if (c->checkpoint) {
-        rill__log_checkpoint(log);
+        rill__log_checkpoint(log, 0);
         rill__pstate_expire(rill__log_producers_mut(log), c->now,
                             st->cfg.producer_id_expiration_ms);
     }
