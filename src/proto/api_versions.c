@@ -80,15 +80,22 @@ int rill__api_versions_resp_decode(rill_rd *r, int16_t ver, rill_api_versions_re
                                    rill_arena *a) {
     if (!ver_ok(ver))
         return rill__dec_fail(r);
-    if (ver > 0 && rill__rd_remain(r) >= 2 &&
-        (int16_t)rill__ld16(r->p) == RILL_ERR_UNSUPPORTED_VERSION) {
-        rill_rd v0 = *r;
-        if (resp_decode(&v0, 0, m, a) == 0 && rill__rd_remain(&v0) == 0) {
-            *r = v0;
+    if (rill__rd_remain(r) < 2 || (int16_t)rill__ld16(r->p) != RILL_ERR_UNSUPPORTED_VERSION)
+        return resp_decode(r, ver, m, a);
+    /* UNSUPPORTED_VERSION: the KIP-511 v0 body, else the asked version, else just the error. */
+    for (int16_t try_ver = 0;; try_ver = ver) {
+        rill_rd t = *r;
+        if (resp_decode(&t, try_ver, m, a) == 0 && rill__rd_remain(&t) == 0) {
+            *r = t;
             return 0;
         }
+        if (try_ver == ver)
+            break;
     }
-    return resp_decode(r, ver, m, a);
+    memset(m, 0, sizeof(*m));
+    m->error_code = RILL_ERR_UNSUPPORTED_VERSION;
+    r->p = r->end;
+    return 0;
 }
 
 int16_t rill__api_versions_resp_version(int16_t req_ver) {

@@ -46,9 +46,13 @@ int rill__api_versions_req_encode(rill_buf *b, int16_t ver, const rill_api_versi
 int rill__api_versions_req_decode(rill_rd *r, int16_t ver, rill_api_versions_req *m, rill_arena *a);
 int rill__api_versions_resp_encode(rill_buf *b, int16_t ver, const rill_api_versions_resp *m);
 /*
- * Reads a response to a request of version `ver`.  When the body starts
- * with error 35 and parses whole as v0, it is taken as the KIP-511 fallback
- * body (throttle_time_ms is then 0); the input must then be exactly the body.
+ * Reads a response to a request of version `ver`.  A body whose error is
+ * UNSUPPORTED_VERSION (35) is read as the KIP-511 v0 body if it parses
+ * whole as one (throttle_time_ms is then 0), else as version `ver`; if it
+ * is neither, the answer is still accepted with just its error and no keys
+ * (librdkafka 2.0.2's mock broker, for one, answers a v3 request with a
+ * body that is neither), so the client always learns to retry lower.  In
+ * this case, the body is used up whole.
  */
 int rill__api_versions_resp_decode(rill_rd *r, int16_t ver, rill_api_versions_resp *m,
                                    rill_arena *a);

@@ -55,12 +55,12 @@ static void response_all_versions(void **state) {
         rt_free(&t);
     }
     /* An empty list is fine; a null one is not. */
-    rill_api_versions_resp empty = {RILL_ERR_UNSUPPORTED_VERSION, NULL, 0, 0};
+    rill_api_versions_resp empty = {RILL_ERR_INVALID_REQUEST, NULL, 0, 0};
     rt t;
     rill_api_versions_resp d;
     rt_check(&t, enc_api_versions_resp, dec_api_versions_resp, 3, &empty, &d, sizeof(d));
     assert_int_equal(d.napi_keys, 0);
-    assert_int_equal(d.error_code, RILL_ERR_UNSUPPORTED_VERSION);
+    assert_int_equal(d.error_code, RILL_ERR_INVALID_REQUEST);
     rt_free(&t);
     rill_api_versions_resp null_keys = {0, NULL, -1, 0};
     enc_refused(enc_api_versions_resp, 0, &null_keys);
@@ -115,6 +115,40 @@ static void unsupported_version_fallback(void **state) {
         rill__arena_free(&a);
     }
     rill__buf_free(&b);
+}
+
+/*
+ * An UNSUPPORTED_VERSION body that is neither v0 nor the asked version is
+ * still an answer: the error, no keys, body used up.  These are the bytes
+ * librdkafka 2.0.2's mock broker sends to an ApiVersions v3 request.
+ */
+static void unsupported_version_odd_body(void **state) {
+    (void)state;
+    static const uint8_t mock[] = {0x00, 0x23, 0x01, 0x00, 0x12, 0x00, 0x00,
+                                   0x00, 0x02, 0x00, 0x00, 0x00, 0x00};
+    for (int16_t asked = 0; asked <= RILL_API_VERSIONS_MAX_VER; asked++) {
+        rill_arena a;
+        rill_api_versions_resp d;
+        decode_whole(dec_api_versions_resp, asked, mock, sizeof(mock), &d, &a);
+        assert_int_equal(d.error_code, RILL_ERR_UNSUPPORTED_VERSION);
+        assert_int_equal(d.napi_keys, 0);
+        rill__arena_free(&a);
+    }
+    /* Any other error keeps the strict reading. */
+    static const uint8_t other[] = {0x00, 0x2a, 0x01, 0x00, 0x12, 0x00, 0x00,
+                                    0x00, 0x02, 0x00, 0x00, 0x00, 0x00};
+    rill_rd r;
+    rill_arena a;
+    rill__arena_init(&a, 0);
+    rill__rd_init(&r, other, sizeof(other));
+    rill_api_versions_resp d;
+    assert_true(rill__api_versions_resp_decode(&r, 3, &d, &a) != 0 || rill__rd_remain(&r) != 0);
+    rill__arena_free(&a);
+    /* Too short to hold an error code: still malformed. */
+    rill__arena_init(&a, 0);
+    rill__rd_init(&r, mock, 1);
+    assert_int_equal(rill__api_versions_resp_decode(&r, 3, &d, &a), -1);
+    rill__arena_free(&a);
 }
 
 static void golden_requests(void **state) {
@@ -194,6 +228,7 @@ int main(void) {
         cmocka_unit_test(response_all_versions),
         cmocka_unit_test(response_skips_tagged_features),
         cmocka_unit_test(unsupported_version_fallback),
+        cmocka_unit_test(unsupported_version_odd_body),
         cmocka_unit_test(golden_requests),
         cmocka_unit_test(golden_response_v0),
         cmocka_unit_test(supported_table),
