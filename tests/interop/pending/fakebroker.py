@@ -21,7 +21,8 @@ request according to a script of behaviours:
   close           close the connection without a response
 
 Only "ok" counts as an acknowledgement: .acked holds every record value the
-broker really acknowledged (uncompressed batches are decoded; the tests use
+broker really acknowledged (a batch an idempotent producer resends with the
+same sequence is acknowledged again but listed once, as Kafka deduplicates) (uncompressed batches are decoded; the tests use
 compression.type=none), so a test can check that a client never reports a
 delivery that was not acknowledged.  .produce_log records each Produce request
 (behaviour, topic, partition, batch attributes, producer id, base sequence,
@@ -173,6 +174,7 @@ class FakeBroker:
         self.closed_by_client = 0
         self.errors = []           # requests the fake could not parse (a test bug or client bug)
         self.next_offset = {}
+        self.seen = set()          # (producer id, topic, partition, base sequence) acknowledged
         self.next_pid = 1000
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -355,11 +357,19 @@ class FakeBroker:
 
         if behaviour == "ok":
             # Counted as acknowledged before it is sent: a client can only
-            # know of an acknowledgement that is already in .acked.
+            # know of an acknowledgement that is already in .acked.  A batch
+            # resent by an idempotent producer (same producer id, partition and
+            # base sequence) is acknowledged again but not counted twice, as
+            # Kafka does: the client may never have read the first answer.
             with self.lock:
-                for _, _, bl in batches:
-                    for b in bl:
-                        self.acked.extend(b[4] or [])
+                for t, p, bl in batches:
+                    for _, pid, seq, _, values in bl:
+                        ident = (pid, t, p, seq)
+                        if pid >= 0 and seq >= 0:
+                            if ident in self.seen:
+                                continue
+                            self.seen.add(ident)
+                        self.acked.extend(values or [])
             body = response(commit=True)
             if acks != 0:
                 c.sendall(frame(corr, body))
