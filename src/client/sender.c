@@ -4,7 +4,8 @@
  * leader into Produce requests, and turns responses into delivery reports,
  * retries or metadata refreshes.
  *
- * Ordering and idempotence follow the Java client.  Each partition keeps its
+ * Idempotence follows the Java client, with one batch in flight per
+ * partition so that order never depends on the broker.  Each partition keeps its
  * unacknowledged batches in one queue in send order.  With idempotence a
  * batch gets its sequence numbers when it is first sent and keeps them
  * across retries, so the broker can drop duplicates; when a batch must be
@@ -284,6 +285,14 @@ static int on_init_pid(rill_conn *c, int err, int16_t ver, rill_rd *body, void *
     if (m.error_code) {
         RILL_LOG(&p->log, RILL_LOG_WARNING, "eos", "InitProducerId failed: %s",
                  rill_err_name(m.error_code));
+        if (p->pid >= 0 && !rill_err_is_retriable(m.error_code)) {
+            /* The broker would not bump our epoch (e.g. an older broker, or
+             * INVALID_PRODUCER_ID_MAPPING): ask for a fresh producer id. */
+            p->pid = -1;
+            p->epoch = -1;
+            p->idemp = IDEMP_NEED_PID;
+            return 0;
+        }
         if (!rill_err_is_retriable(m.error_code) &&
             m.error_code != RILL_ERR_COORDINATOR_LOAD_IN_PROGRESS &&
             m.error_code != RILL_ERR_NOT_COORDINATOR &&
@@ -414,8 +423,21 @@ static void handle_partition(rill_producer_t *p, pbatch *b, int err, int64_t bas
         break;
     }
     if (b->base_seq >= 0 && p->idemp == IDEMP_ASSIGNED) {
-        /* Failing a sent batch leaves a hole in the sequence. */
-        p->idemp = IDEMP_NEED_PID;
+        if (err > 0) {
+            /* The broker answered with an error: the batch was not appended,
+             * so the batches behind it take over its sequence numbers (as the
+             * Java client adjusts them); with one batch in flight per
+             * partition none of them has been sent yet. */
+            ppart *pp = part_of(b);
+            pp->next_seq = b->base_seq;
+            for (pbatch *x = pp->q_head; x; x = x->next)
+                if (x != b)
+                    x->base_seq = -1;
+        } else {
+            /* Unknown outcome (timeout, lost connection): the broker may hold
+             * the sequence, so start a new epoch. */
+            p->idemp = IDEMP_NEED_PID;
+        }
     }
     RILL_LOG(&p->log, RILL_LOG_WARNING, "producer", "%s [%d]: %d message(s) failed: %s%s%s",
              b->t->name, b->partition, b->cnt, rill_err_name(err), msg ? ": " : "", msg ? msg : "");
@@ -495,7 +517,17 @@ static pbatch *sendable(rill_producer_t *p, ppart *pp, int32_t broker, int64_t n
             return NULL; /* wait for every in-flight batch to come back */
         pp->retrying = false;
     }
-    int limit = p->conf->max_in_flight;
+    /*
+     * With idempotence a partition has one batch in flight at a time, so a
+     * batch that must be retried can never be overtaken, whether or not the
+     * broker checks sequence numbers (librdkafka's mock cluster does not for
+     * non-transactional producers).  It costs little: a partition still
+     * moves batch.size bytes per round trip, and other partitions fill the
+     * connection's max.in.flight requests.  Without idempotence, up to
+     * max.in.flight batches per partition, as the Java client (which may
+     * reorder on retry, as documented for that setting).
+     */
+    int limit = p->idemp != IDEMP_OFF ? 1 : p->conf->max_in_flight;
     if (pp->inflight >= limit)
         return NULL;
     for (pbatch *b = pp->q_head; b; b = b->next) {

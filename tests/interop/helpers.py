@@ -104,7 +104,7 @@ def _stop_process(proc, grace=5.0):
     return proc.returncode
 
 
-class _LineReader:
+class LineReader:
     """Reads a pipe line by line on a daemon thread, so waits can have timeouts.
 
     Every line is also appended to `lines` (and to `log_path` if given) so a
@@ -184,7 +184,7 @@ class MockCluster:
         self._lock = threading.Lock()
         self.proc = subprocess.Popen([exe, "--brokers", str(brokers)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self._stderr)
-        self._out = _LineReader(self.proc.stdout)
+        self._out = LineReader(self.proc.stdout)
         try:
             line = self._out.next_line(start_timeout)
         except HarnessError:
@@ -321,7 +321,7 @@ class RillBroker:
         self.argv = argv
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
-        self._out = _LineReader(self.proc.stdout, self.log_path)
+        self._out = LineReader(self.proc.stdout, self.log_path)
         try:
             m = self._out.wait_match(LISTENING_RE, self.start_timeout)
         except HarnessError as e:

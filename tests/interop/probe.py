@@ -1,4 +1,4 @@
-"""probe -- drives build/tests/produce_probe (produce_probe.c beside this file) from tests.
+"""probe -- drives build/tests/produce_probe (tests/tools/produce_probe.c) from tests.
 
 The probe runs librill's producer and takes a binary-safe script on stdin
 (see produce_probe.c).  A Probe keeps the process up so that a test can act
@@ -42,15 +42,15 @@ class Probe:
 
     def __init__(self, bootstrap, topic, conf=None, final_flush_ms=20000):
         exe = helpers.require_binary(probe_path(),
-                                     "produce_probe (tests/interop/pending/produce_probe.c)")
+                                     "produce_probe (tests/tools/produce_probe.c)")
         argv = [exe, "-b", bootstrap, "-t", topic, "-w", str(final_flush_ms)]
         for k, v in (conf or {}).items():
             argv += ["-X", "%s=%s" % (k, v)]
         self.final_flush_s = final_flush_ms / 1000.0
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
-        self.out = helpers._LineReader(self.proc.stdout)
-        self.err = helpers._LineReader(self.proc.stderr)
+        self.out = helpers.LineReader(self.proc.stdout)
+        self.err = helpers.LineReader(self.proc.stderr)
         self.seq = 0
         self.reports = {}
         self.produce_errors = {}
