@@ -5,7 +5,7 @@
  * that the decoder used the whole body, that encoding the decoded message
  * gives the same bytes again, and that every truncation of the body fails
  * cleanly (each prefix is copied into an exact-size heap block, so ASan
- * sees any read past it).  The test then compares fields itself, with the
+ * sees any read past it), and that an arena too small fails cleanly.  The test then compares fields itself, with the
  * decoded views pointing into rt.buf, which stays alive until rt_free().
  */
 #ifndef RILL_TESTS_API_TEST_H
@@ -70,6 +70,38 @@ static inline void rt_truncations(dec_fn dec, int16_t ver, const uint8_t *data, 
     free(out);
 }
 
+/*
+ * The arena-exhaustion loop (curl's "fail the Nth malloc", for arenas):
+ * with every cap from 16 bytes up, the decode either fails cleanly or
+ * succeeds and re-encodes to the same bytes.
+ */
+static inline void rt_arena_limits(enc_fn enc, dec_fn dec, int16_t ver, const rill_buf *body,
+                                   size_t out_size) {
+    void *out = malloc(out_size);
+    assert_non_null(out);
+    int ok = 0;
+    for (size_t cap = 16; cap <= 2 * RILL_ARENA_CHUNK_MIN && !ok; cap += 16) {
+        rill_arena a;
+        rill__arena_init(&a, cap);
+        rill_rd r;
+        rill__rd_init(&r, body->data, body->len);
+        if (dec(&r, ver, out, &a) == 0) {
+            rill_buf again;
+            rill__buf_init(&again, 0);
+            assert_int_equal(enc(&again, ver, out), 0);
+            assert_int_equal(again.len, body->len);
+            assert_memory_equal(again.data, body->data, body->len);
+            rill__buf_free(&again);
+            ok = 1;
+        } else {
+            assert_int_not_equal(r.err, 0);
+        }
+        rill__arena_free(&a);
+    }
+    assert_true(ok);
+    free(out);
+}
+
 /* Round trip at `ver`; `out` (out_size bytes) receives the decoded message. */
 static inline void rt_check(rt *t, enc_fn enc, dec_fn dec, int16_t ver, const void *m, void *out,
                             size_t out_size) {
@@ -92,6 +124,7 @@ static inline void rt_check(rt *t, enc_fn enc, dec_fn dec, int16_t ver, const vo
     rill__buf_free(&again);
 
     rt_truncations(dec, ver, t->buf.data, t->buf.len, out_size);
+    rt_arena_limits(enc, dec, ver, &t->buf, out_size);
 }
 
 /* Encoding must be refused (a value this version cannot carry). */
