@@ -46,21 +46,42 @@ int rill__batch_begin(rill_batch_builder *bb, int64_t base_timestamp, int64_t pr
     return 0;
 }
 
+/*
+ * Zig-zag varints, as records use them.  A length comes from the highest
+ * set bit (7 payload bits per byte) rather than a loop, and each value is
+ * zig-zagged once: the builder sizes every record before writing it, and
+ * that sizing is half the work of an append.
+ */
+static inline size_t uv_len(uint64_t z) {
+    unsigned log2 = 63u ^ (unsigned)__builtin_clzll(z | 1);
+    return (log2 * 9 + 73) >> 6; /* = log2 / 7 + 1, without a division */
+}
+
+static inline uint8_t *uv_put(uint8_t *p, uint64_t z) {
+    while (z >= 0x80) {
+        *p++ = (uint8_t)(z | 0x80);
+        z >>= 7;
+    }
+    *p++ = (uint8_t)z;
+    return p;
+}
+
+static inline size_t zz_len(int64_t v) {
+    return uv_len(rill__zigzag64(v));
+}
+
 /* A length's varint plus the bytes (-1, null, has none). */
 static inline size_t field_size(int64_t len) {
-    return rill__varint_len(len) + (len > 0 ? (size_t)len : 0);
+    return zz_len(len) + (len > 0 ? (size_t)len : 0);
 }
 
 static inline int64_t header_value_len(const rill_header_t *h) {
     return h->value ? (int64_t)h->value_len : -1;
 }
 
-/* Record body: everything after the length varint. */
-static inline size_t record_body_size(const rill_batch_builder *bb, int64_t timestamp, int32_t klen,
-                                      int32_t vlen, const rill_header_t *headers, size_t nheaders) {
-    size_t n = 1 + rill__varint_len(rill__sub64_wrap(timestamp, bb->base_timestamp)) +
-               rill__varint_len(bb->count) + field_size(klen) + field_size(vlen) +
-               rill__varint_len((int64_t)nheaders);
+/* Encoded size of a record's headers, count excluded (kept out of the common path). */
+static size_t headers_size(const rill_header_t *headers, size_t nheaders) {
+    size_t n = 0;
     for (size_t i = 0; i < nheaders; i++) {
         size_t nl = headers[i].name ? strlen(headers[i].name) : 0;
         n += field_size((int64_t)nl) + field_size(header_value_len(&headers[i]));
@@ -68,14 +89,35 @@ static inline size_t record_body_size(const rill_batch_builder *bb, int64_t time
     return n;
 }
 
-size_t rill__batch_record_size(const rill_batch_builder *bb, int64_t timestamp, int32_t klen,
-                               int32_t vlen, const rill_header_t *headers, size_t nheaders) {
-    size_t body = record_body_size(bb, timestamp, klen, vlen, headers, nheaders);
-    return rill__varint_len((int64_t)body) + body;
+/* The varint fields of one record, zig-zagged, and the body size they imply. */
+typedef struct {
+    uint64_t ts_delta, offset_delta, klen, vlen, nheaders;
+    size_t body; /* everything after the length varint */
+} record_shape;
+
+static inline __attribute__((always_inline)) void
+shape_record(record_shape *s, const rill_batch_builder *bb, int64_t timestamp, int32_t klen,
+             int32_t vlen, const rill_header_t *headers, size_t nheaders) {
+    s->ts_delta = rill__zigzag64(rill__sub64_wrap(timestamp, bb->base_timestamp));
+    s->offset_delta = rill__zigzag64(bb->count);
+    s->klen = rill__zigzag64(klen);
+    s->vlen = rill__zigzag64(vlen);
+    s->nheaders = rill__zigzag64((int64_t)nheaders);
+    s->body = 1 + uv_len(s->ts_delta) + uv_len(s->offset_delta) + uv_len(s->klen) +
+              (klen > 0 ? (size_t)klen : 0) + uv_len(s->vlen) + (vlen > 0 ? (size_t)vlen : 0) +
+              uv_len(s->nheaders);
+    if (nheaders)
+        s->body += headers_size(headers, nheaders);
 }
 
-static inline uint8_t *put_field(uint8_t *p, const void *data, int64_t len) {
-    p += rill__varint_put(p, len);
+size_t rill__batch_record_size(const rill_batch_builder *bb, int64_t timestamp, int32_t klen,
+                               int32_t vlen, const rill_header_t *headers, size_t nheaders) {
+    record_shape s;
+    shape_record(&s, bb, timestamp, klen, vlen, headers, nheaders);
+    return uv_len(s.body << 1) + s.body;
+}
+
+static inline uint8_t *put_bytes(uint8_t *p, const void *data, int64_t len) {
     if (len > 0) {
         memcpy(p, data, (size_t)len);
         p += len;
@@ -86,27 +128,30 @@ static inline uint8_t *put_field(uint8_t *p, const void *data, int64_t len) {
 int rill__batch_append(rill_batch_builder *bb, int64_t timestamp, const void *key, int32_t klen,
                        const void *value, int32_t vlen, const rill_header_t *headers,
                        size_t nheaders) {
-    size_t body = record_body_size(bb, timestamp, klen, vlen, headers, nheaders);
-    size_t total = rill__varint_len((int64_t)body) + body;
+    record_shape s;
+    shape_record(&s, bb, timestamp, klen, vlen, headers, nheaders);
     rill_buf *b = &bb->buf;
-    if (b->err || body > INT32_MAX)
+    if (b->err || s.body > INT32_MAX)
         return RILL_ERR_NO_MEMORY;
+    uint64_t zbody = (uint64_t)s.body << 1; /* zig-zag of a positive value */
+    size_t total = uv_len(zbody) + s.body;
     if (total > b->max - b->len)
         return RILL_ERR_MSG_SIZE_TOO_LARGE;
     if (b->cap - b->len < total && rill__buf_grow(b, total))
         return RILL_ERR_NO_MEMORY;
     uint8_t *p = b->data + b->len;
-    p += rill__varint_put(p, (int64_t)body);
+    p = uv_put(p, zbody);
     *p++ = 0; /* record attributes: unused */
-    p += rill__varint_put(p, rill__sub64_wrap(timestamp, bb->base_timestamp));
-    p += rill__varint_put(p, bb->count);
-    p = put_field(p, key, klen);
-    p = put_field(p, value, vlen);
-    p += rill__varint_put(p, (int64_t)nheaders);
+    p = uv_put(p, s.ts_delta);
+    p = uv_put(p, s.offset_delta);
+    p = put_bytes(uv_put(p, s.klen), key, klen);
+    p = put_bytes(uv_put(p, s.vlen), value, vlen);
+    p = uv_put(p, s.nheaders);
     for (size_t i = 0; i < nheaders; i++) {
         const char *name = headers[i].name ? headers[i].name : "";
-        p = put_field(p, name, (int64_t)strlen(name));
-        p = put_field(p, headers[i].value, header_value_len(&headers[i]));
+        int64_t nl = (int64_t)strlen(name), hv = header_value_len(&headers[i]);
+        p = put_bytes(uv_put(p, rill__zigzag64(nl)), name, nl);
+        p = put_bytes(uv_put(p, rill__zigzag64(hv)), headers[i].value, hv);
     }
     b->len += total;
     bb->count++;
