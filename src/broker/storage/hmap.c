@@ -3,11 +3,14 @@
  */
 #include "broker/storage/hmap.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
-static uint64_t seed;
+/* Set once, on first use, from any thread (a racing second writer stores an equally good
+ * value, and atomics keep that defined). */
+static _Atomic uint64_t seed;
 
 static uint64_t mix(uint64_t h) {
     h ^= h >> 33;
@@ -19,13 +22,16 @@ static uint64_t mix(uint64_t h) {
 }
 
 static uint64_t hash_bytes(const uint8_t *p, size_t n) {
-    if (!seed) {
+    uint64_t sd = atomic_load_explicit(&seed, memory_order_relaxed);
+    if (!sd) {
         uint64_t s = 0;
         if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s))
             s = (uint64_t)(uintptr_t)&seed ^ 0x9e3779b97f4a7c15ull;
-        seed = s | 1;
+        uint64_t expect = 0;
+        atomic_compare_exchange_strong(&seed, &expect, s | 1);
+        sd = atomic_load(&seed);
     }
-    uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
+    uint64_t h = sd ^ (n * 0x9e3779b97f4a7c15ull);
     while (n >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);

@@ -264,8 +264,10 @@ static rill_err_t roll(rill_log *log, int64_t now_ms) {
         RILL_LOG(log->cfg.logger, RILL_LOG_ERR, "storage", "%s: cannot roll to %020" PRId64
                  ": %s", log->dir, log->leo, strerror(errno));
         rill__segment_unref(s);
-        old->sealed = 0; /* keep appending to the old one: its heap indexes are gone, */
-        return RILL_ERR_KAFKA_STORAGE_ERROR; /* so the caller fails the append */
+        /* The old segment stays the active one: this append fails, a later one retries the
+         * roll.  Its now-mapped indexes go back to the heap on the next entry (index.c). */
+        old->sealed = 0;
+        return RILL_ERR_KAFKA_STORAGE_ERROR;
     }
     log->dir_unsynced = 1;
     /* A snapshot per segment bounds the producer-state replay after a crash. */
