@@ -325,6 +325,127 @@ void rill_producer_stats(rill_producer_t *p, rill_producer_stats_t *out);
 size_t rill_producer_stats_json(rill_producer_t *p, char *buf, size_t size);
 
 /*
+ * Consumer.
+ *
+ * A consumer reads partitions either as a member of a consumer group
+ * (rill_subscribe: the group coordinator spreads the topics' partitions over
+ * the members, and committed offsets say where to resume) or by explicit
+ * assignment (rill_assign).  Fetching runs ahead in the background, bounded
+ * by queued.max.messages.kbytes; messages are handed out by
+ * rill_consumer_poll.  Offsets follow the Java convention: the committed
+ * offset of a partition is the offset of the next message to read.
+ *
+ * Functions may be called from any one thread at a time, except
+ * rill_message_* accessors and rill_message_destroy, which may be used
+ * from any thread.
+ */
+typedef struct rill_consumer rill_consumer_t;
+typedef struct rill_message rill_message_t;
+
+/* Logical offsets. */
+#define RILL_OFFSET_BEGINNING (-2) /* earliest available */
+#define RILL_OFFSET_END (-1)       /* next offset to be produced */
+#define RILL_OFFSET_STORED (-1000) /* committed offset, else auto.offset.reset */
+#define RILL_OFFSET_INVALID (-1001)
+
+/* A partition with an offset, as argument and result of many calls. */
+typedef struct rill_topic_partition {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    rill_err_t err; /* per-partition result, where a call reports one */
+} rill_topic_partition_t;
+
+/* What the rebalance callback is told. */
+#define RILL_REBALANCE_ASSIGN 1
+#define RILL_REBALANCE_REVOKE 2
+#define RILL_REBALANCE_LOST 3 /* revoked without a chance to commit (session lost) */
+
+/*
+ * Rebalance callback, run inside rill_consumer_poll: partitions were
+ * assigned to, or are being taken from, this member.  With the eager
+ * protocols (range, roundrobin) every rebalance revokes all and assigns the
+ * new set; with cooperative-sticky only what moves is revoked or assigned.
+ * The consumer applies the change itself after the callback returns.
+ */
+typedef void(rill_rebalance_cb_t)(rill_consumer_t *c, int event,
+                                  const rill_topic_partition_t *parts, size_t n, void *opaque);
+void rill_conf_set_rebalance_cb(rill_conf_t *conf, rill_rebalance_cb_t *cb);
+
+/* Offset commit result callback (async and auto commits), run in poll. */
+typedef void(rill_commit_cb_t)(rill_consumer_t *c, rill_err_t err,
+                               const rill_topic_partition_t *offsets, size_t n, void *opaque);
+void rill_conf_set_commit_cb(rill_conf_t *conf, rill_commit_cb_t *cb);
+
+rill_consumer_t *rill_consumer_new(const rill_conf_t *conf, char *errstr, size_t errstr_size);
+
+/* Joins group.id and follows the given topics (replacing any earlier list). */
+rill_err_t rill_subscribe(rill_consumer_t *c, const char *const *topics, size_t n);
+rill_err_t rill_unsubscribe(rill_consumer_t *c);
+/*
+ * Reads exactly these partitions, from each one's offset (a real offset,
+ * or RILL_OFFSET_BEGINNING / END / STORED).  n == 0 stops reading.
+ * Not with rill_subscribe at the same time.
+ */
+rill_err_t rill_assign(rill_consumer_t *c, const rill_topic_partition_t *parts, size_t n);
+
+/*
+ * The next message, or an error event (rill_message_err() != 0), or NULL
+ * when none arrived within timeout_ms (-1: wait forever).  Serves the
+ * rebalance and commit callbacks too.  Each message returned must be
+ * released with rill_message_destroy.
+ */
+rill_message_t *rill_consumer_poll(rill_consumer_t *c, int timeout_ms);
+void rill_message_destroy(rill_message_t *m);
+
+rill_err_t rill_message_err(const rill_message_t *m);
+/* Description of an error event ("" for a message). */
+const char *rill_message_errstr(const rill_message_t *m);
+const char *rill_message_topic(const rill_message_t *m);
+int32_t rill_message_partition(const rill_message_t *m);
+int64_t rill_message_offset(const rill_message_t *m);
+/* Timestamp in epoch ms; *log_append_time (if not NULL) says whether the broker set it. */
+int64_t rill_message_timestamp(const rill_message_t *m, int *log_append_time);
+/* Key and value: NULL for null; *len set either way. */
+const void *rill_message_key(const rill_message_t *m, size_t *len);
+const void *rill_message_value(const rill_message_t *m, size_t *len);
+size_t rill_message_header_count(const rill_message_t *m);
+/* Header i: name (not NUL-terminated, name_len bytes) and value (NULL for null). */
+int rill_message_header(const rill_message_t *m, size_t i, const char **name, size_t *name_len,
+                        const void **value, size_t *value_len);
+
+/*
+ * Commits offsets to the group: `offsets` (each the next offset to read),
+ * or, with offsets NULL, the current position of every assigned partition.
+ * Synchronous unless async is set (then the commit callback reports).
+ */
+rill_err_t rill_commit(rill_consumer_t *c, const rill_topic_partition_t *offsets, size_t n,
+                       int async);
+/* Fills parts[i].offset with the committed offset (RILL_OFFSET_INVALID if none). */
+rill_err_t rill_committed(rill_consumer_t *c, rill_topic_partition_t *parts, size_t n,
+                          int timeout_ms);
+/* Fills parts[i].offset with the position: the offset of the next message poll returns. */
+rill_err_t rill_position(rill_consumer_t *c, rill_topic_partition_t *parts, size_t n);
+/* Moves an assigned partition's position; the next message polled starts there. */
+rill_err_t rill_seek(rill_consumer_t *c, const char *topic, int32_t partition, int64_t offset);
+rill_err_t rill_pause(rill_consumer_t *c, const rill_topic_partition_t *parts, size_t n);
+rill_err_t rill_resume(rill_consumer_t *c, const rill_topic_partition_t *parts, size_t n);
+/*
+ * The current assignment: *parts is allocated (free with
+ * rill_topic_partitions_free) and *n set.
+ */
+rill_err_t rill_assignment(rill_consumer_t *c, rill_topic_partition_t **parts, size_t *n);
+void rill_topic_partitions_free(rill_topic_partition_t *parts, size_t n);
+
+/*
+ * Leaves cleanly: commits the positions if enable.auto.commit, revokes the
+ * assignment (rebalance callback), leaves the group.  Bounded by timeout_ms.
+ * rill_consumer_destroy then frees the handle (it closes first if needed).
+ */
+rill_err_t rill_consumer_close(rill_consumer_t *c, int timeout_ms);
+void rill_consumer_destroy(rill_consumer_t *c);
+
+/*
  * Admin.
  */
 typedef struct rill_admin rill_admin_t;

@@ -760,6 +760,14 @@ void rill_conf_set_dr_cb(rill_conf_t *conf, rill_dr_cb_t *cb) {
     conf->dr_cb = cb;
 }
 
+void rill_conf_set_rebalance_cb(rill_conf_t *conf, rill_rebalance_cb_t *cb) {
+    conf->rebalance_cb = cb;
+}
+
+void rill_conf_set_commit_cb(rill_conf_t *conf, rill_commit_cb_t *cb) {
+    conf->commit_cb = cb;
+}
+
 /* A "max" key must not be below its "min" key (a backoff that could never grow). */
 static int check_order(const char *lo_key, int lo, const char *hi_key, int hi, char *errstr,
                        size_t size) {

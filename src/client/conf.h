@@ -139,6 +139,8 @@ struct rill_conf {
     rill_log_cb_t *log_cb;
     rill_stats_cb_t *stats_cb;
     rill_dr_cb_t *dr_cb;
+    rill_rebalance_cb_t *rebalance_cb;
+    rill_commit_cb_t *commit_cb;
 
     /* String form of each key that was set explicitly (NULL: default). */
     char *strs[RILL__CONF_MAX_KEYS];
