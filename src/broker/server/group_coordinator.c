@@ -109,7 +109,8 @@ static void cleanup(rill_gc *gc) {
     gc_group **v = group_list(gc, &n);
     for (size_t i = 0; v && i < n; i++) {
         gc_group *g = v[i];
-        if (g->state == GC_EMPTY && g->npending == 0 && !rill__offsets_has_group(gc->offsets, g->id))
+        if (g->state == GC_EMPTY && g->npending == 0 &&
+            !rill__offsets_has_group(gc->offsets, g->id))
             rill__gc_group_drop(gc, g);
     }
     free(v);

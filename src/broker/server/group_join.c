@@ -149,8 +149,9 @@ static void prepare_rebalance(rill_gc *gc, gc_group *g, const char *reason) {
         g->initial_join = false;
         g->join_deadline = gc->now + rt;
     }
-    LOG(gc, RILL_LOG_INFO, "preparing to rebalance group %s in state %s with old generation %d (%s)",
-        g->id, rill__gc_state_name(g->state), g->generation, reason);
+    LOG(gc, RILL_LOG_INFO,
+        "preparing to rebalance group %s in state %s with old generation %d (%s)", g->id,
+        rill__gc_state_name(g->state), g->generation, reason);
     g->state = GC_PREPARING;
     try_complete_join(gc, g);
 }
