@@ -22,6 +22,7 @@
 
 #include "broker/storage/fsutil.h"
 #include "broker/storage/hmap.h"
+#include "broker/storage/topics.h"
 #include "common/crc32c.h"
 #include "common/endian.h"
 #include "proto/reader.h"
@@ -381,7 +382,7 @@ rill_err_t rill__offsets_commit(rill_offsets *o, const char *group, const char *
                                 const char *metadata, int64_t commit_ts) {
     if (!group || !*group || strlen(group) > 32767)
         return RILL_ERR_INVALID_GROUP_ID;
-    if (!topic || !*topic || strlen(topic) > 32767 || partition < 0)
+    if (!topic || !*topic || strlen(topic) > RILL_TOPIC_NAME_MAX || partition < 0)
         return RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     if (metadata && strlen(metadata) > RILL_OFFSETS_METADATA_MAX)
         return RILL_ERR_OFFSET_METADATA_TOO_LARGE;

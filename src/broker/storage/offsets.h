@@ -8,8 +8,9 @@
  * (compaction: write tmp, fsync, rename, fsync dir).  A torn last record (crash during a
  * write) fails its CRC and is cut off.
  *
- * Durability follows the log's group commit: commit/delete write to the OS and mark the
- * store dirty; rill__offsets_sync() fdatasyncs once for everything written before it.  The
+ * Durability follows the log's group commit: commit/delete queue a record and mark the
+ * store dirty; rill__offsets_sync() writes the queued records with one write(2) and
+ * fdatasyncs once for all of them.  The
  * server answers OffsetCommit after the sync that covers it (Kafka answers after the
  * offsets topic is replicated, broker_anchors.md §4.3 point 5).
  *
@@ -44,8 +45,9 @@ rill_err_t rill__offsets_open(const char *path, const rill_logger *lg, rill_offs
 rill_err_t rill__offsets_close(rill_offsets *o);
 
 /*
- * Records a commit (written to the OS, not yet synced).  Errors:
- * RILL_ERR_OFFSET_METADATA_TOO_LARGE, RILL_ERR_INVALID_GROUP_ID (empty group),
+ * Records a commit (queued in memory; written and fdatasync'd by rill__offsets_sync).
+ * Errors: RILL_ERR_OFFSET_METADATA_TOO_LARGE, RILL_ERR_INVALID_GROUP_ID (empty group),
+ * RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION (empty or over-long topic name, negative partition),
  * RILL_ERR_KAFKA_STORAGE_ERROR.
  */
 rill_err_t rill__offsets_commit(rill_offsets *o, const char *group, const char *topic,
