@@ -100,10 +100,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) {
     if (fix)
         (kind == 3 ? fix_records : fix_frame)(p, n - 1);
     switch (kind) {
-    case 0: topic(p, n - 1); break;
-    case 1: checkpoint(p, n - 1); break;
-    case 2: snapshot(p, n - 1); break;
-    default: offsets(p, n - 1); break;
+    case 0:
+        topic(p, n - 1);
+        break;
+    case 1:
+        checkpoint(p, n - 1);
+        break;
+    case 2:
+        snapshot(p, n - 1);
+        break;
+    default:
+        offsets(p, n - 1);
+        break;
     }
     free(p);
     return 0;

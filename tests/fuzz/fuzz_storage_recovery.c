@@ -21,9 +21,7 @@
 
 static char dir[256], logdir[300], seg[400];
 
-static void cleanup(void) {
-    rill__fs_rmrf(dir);
-}
+static void cleanup(void) { rill__fs_rmrf(dir); }
 
 static void check_read(rill_log *log, int64_t off) {
     rill_log_read r;

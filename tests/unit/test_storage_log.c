@@ -247,9 +247,9 @@ static void roll_by_age(void **state) {
     tb_opts o = tb_defaults();
     o.base_ts = 50000;
     append_n(f, 1, &o, 50000);
-    append_n(f, 1, &o, 50900);                 /* first batch's timestamp is 50000 */
+    append_n(f, 1, &o, 50900); /* first batch's timestamp is 50000 */
     assert_int_equal(rill__log_segment_count(f->log), 1);
-    append_n(f, 1, &o, 51000);                 /* exactly segment.ms: not yet */
+    append_n(f, 1, &o, 51000); /* exactly segment.ms: not yet */
     assert_int_equal(rill__log_segment_count(f->log), 1);
     append_n(f, 1, &o, 51001);
     assert_int_equal(rill__log_segment_count(f->log), 2);
@@ -437,8 +437,7 @@ static void bad_input(void **state) {
     rill__buf_reset(&b);
     o.value_len = 300;
     tb_batch(&b, 1, &o);
-    assert_int_equal(rill__log_append(f->log, b.data, b.len, 0, &info),
-                     RILL_ERR_MESSAGE_TOO_LARGE);
+    assert_int_equal(rill__log_append(f->log, b.data, b.len, 0, &info), RILL_ERR_MESSAGE_TOO_LARGE);
     rill__buf_free(&b);
     assert_int_equal(rill__log_end_offset(f->log), 0);
     /* Two batches in one call are fine when not idempotent. */

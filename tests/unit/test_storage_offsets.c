@@ -68,7 +68,8 @@ static void commit_fetch_reopen(void **state) {
     assert_int_equal(rill__offsets_sync(o), 0);
     assert_false(rill__offsets_dirty(o));
     /* errors */
-    assert_int_equal(rill__offsets_commit(o, "", "t", 0, 1, -1, NULL, 0), RILL_ERR_INVALID_GROUP_ID);
+    assert_int_equal(rill__offsets_commit(o, "", "t", 0, 1, -1, NULL, 0),
+                     RILL_ERR_INVALID_GROUP_ID);
     char big[RILL_OFFSETS_METADATA_MAX + 2];
     memset(big, 'm', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';

@@ -79,9 +79,8 @@ static void five_batch_window(void **state) {
     rill_pstate_verdict v;
     rill_pstate_batch dup;
     for (int i = 0; i < 7; i++)
-        assert_int_equal(rill__pstate_update(&ps, 1, 0, i * 10, i * 10 + 9, i * 100, i * 100 + 9,
-                                             i),
-                         0);
+        assert_int_equal(
+            rill__pstate_update(&ps, 1, 0, i * 10, i * 10 + 9, i * 100, i * 100 + 9, i), 0);
     /* batches 2..6 are remembered, 0 and 1 are not */
     for (int i = 0; i < 7; i++) {
         rill_err_t err = check(&ps, 1, 0, i * 10, i * 10 + 9, &v, &dup);
@@ -122,7 +121,8 @@ static void snapshot_round_trip(void **state) {
     assert_int_equal(off, 5000);
     assert_int_equal(back.map.n, 20);
     for (int p = 0; p < 20; p++) {
-        const rill_pstate_entry *x = rill__pstate_get(&ps, 1000 + p), *y = rill__pstate_get(&back, 1000 + p);
+        const rill_pstate_entry *x = rill__pstate_get(&ps, 1000 + p),
+                                *y = rill__pstate_get(&back, 1000 + p);
         assert_non_null(y);
         assert_int_equal(x->epoch, y->epoch);
         assert_int_equal(x->n, y->n);
@@ -242,9 +242,8 @@ static void rebuild_after_restarts(void **state) {
         char snap[600];
         snprintf(snap, sizeof(snap), "%s/00000000000000000009.snapshot", f->logdir);
         assert_int_equal(tfile_size(snap) > 0, mode == 1);
-        assert_int_equal(rill__log_open(f->logdir, &cfg, mode == 1 ? RILL_LOG_OPEN_CLEAN : 0,
-                                        &f->log),
-                         0);
+        assert_int_equal(
+            rill__log_open(f->logdir, &cfg, mode == 1 ? RILL_LOG_OPEN_CLEAN : 0, &f->log), 0);
         assert_int_equal(rill__log_end_offset(f->log), 9);
         const rill_pstate_entry *e = rill__pstate_get(rill__log_producers(f->log), 42);
         assert_non_null(e);

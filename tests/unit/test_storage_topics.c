@@ -127,28 +127,25 @@ static void registry_persists(void **state) {
     st_open(f);
     char err[256];
     rill_topic_kv kv[] = {{"retention.ms", "5000"}, {"cleanup.policy", "delete"}};
-    assert_int_equal(rill__storage_create_topic(f->st, "orders", 3, kv, 2, 111, 0, err,
-                                                sizeof(err)),
-                     0);
-    assert_int_equal(rill__storage_create_topic(f->st, "a.b", 1, NULL, 0, 222, 0, err,
-                                                sizeof(err)),
+    assert_int_equal(
+        rill__storage_create_topic(f->st, "orders", 3, kv, 2, 111, 0, err, sizeof(err)), 0);
+    assert_int_equal(rill__storage_create_topic(f->st, "a.b", 1, NULL, 0, 222, 0, err, sizeof(err)),
                      0);
     /* The longest legal name still fits the file system's name limit (255). */
     char longest[250];
     memset(longest, 'z', 249);
     longest[249] = '\0';
-    assert_int_equal(rill__storage_create_topic(f->st, longest, 1, NULL, 0, 0, 0, err,
-                                                sizeof(err)),
+    assert_int_equal(rill__storage_create_topic(f->st, longest, 1, NULL, 0, 0, 0, err, sizeof(err)),
                      0);
     /* errors */
-    assert_int_equal(rill__storage_create_topic(f->st, "orders", 3, NULL, 0, 0, 0, err,
-                                                sizeof(err)),
-                     RILL_ERR_TOPIC_ALREADY_EXISTS);
+    assert_int_equal(
+        rill__storage_create_topic(f->st, "orders", 3, NULL, 0, 0, 0, err, sizeof(err)),
+        RILL_ERR_TOPIC_ALREADY_EXISTS);
     assert_int_equal(rill__storage_create_topic(f->st, "x", 0, NULL, 0, 0, 0, err, sizeof(err)),
                      RILL_ERR_INVALID_PARTITIONS);
-    assert_int_equal(rill__storage_create_topic(f->st, "bad name", 1, NULL, 0, 0, 0, err,
-                                                sizeof(err)),
-                     RILL_ERR_INVALID_TOPIC_EXCEPTION);
+    assert_int_equal(
+        rill__storage_create_topic(f->st, "bad name", 1, NULL, 0, 0, 0, err, sizeof(err)),
+        RILL_ERR_INVALID_TOPIC_EXCEPTION);
     rill_topic_kv badkv[] = {{"retention.ms", "soon"}};
     assert_int_equal(rill__storage_create_topic(f->st, "x", 1, badkv, 1, 0, 0, err, sizeof(err)),
                      RILL_ERR_INVALID_CONFIG);
@@ -190,18 +187,16 @@ static void registry_persists(void **state) {
     assert_int_equal(rill__log_end_offset(rill__storage_log(f->st, "orders", 1)), 6);
 
     /* configs: set, remove, replace; logs follow */
-    assert_int_equal(rill__storage_set_topic_config(f->st, "orders", "retention.ms", "9000", err,
-                                                    sizeof(err)),
-                     0);
+    assert_int_equal(
+        rill__storage_set_topic_config(f->st, "orders", "retention.ms", "9000", err, sizeof(err)),
+        0);
     assert_int_equal(rill__log_config(rill__storage_log(f->st, "orders", 2))->retention_ms, 9000);
-    assert_int_equal(rill__storage_set_topic_config(f->st, "orders", "retention.ms", NULL, err,
-                                                    sizeof(err)),
-                     0);
+    assert_int_equal(
+        rill__storage_set_topic_config(f->st, "orders", "retention.ms", NULL, err, sizeof(err)), 0);
     assert_int_equal(rill__log_config(rill__storage_log(f->st, "orders", 2))->retention_ms,
                      7LL * 24 * 3600 * 1000);
     rill_topic_kv rep[] = {{"segment.bytes", "100000"}};
-    assert_int_equal(rill__storage_replace_topic_configs(f->st, "orders", rep, 1, err,
-                                                         sizeof(err)),
+    assert_int_equal(rill__storage_replace_topic_configs(f->st, "orders", rep, 1, err, sizeof(err)),
                      0);
     tp = rill__topics_find(rill__storage_topics(f->st), "orders");
     assert_int_equal(tp->nconfigs, 1);
@@ -227,15 +222,15 @@ static void delete_topic(void **state) {
     char err[256];
     assert_int_equal(rill__storage_create_topic(f->st, "gone", 2, NULL, 0, 0, 0, err, sizeof(err)),
                      0);
-    assert_int_equal(rill__storage_create_topic(f->st, "gone2", 1, NULL, 0, 0, 0, err,
-                                                sizeof(err)),
+    assert_int_equal(rill__storage_create_topic(f->st, "gone2", 1, NULL, 0, 0, 0, err, sizeof(err)),
                      0);
     produce(rill__storage_log(f->st, "gone", 0), 3);
     rill_offsets *o = rill__storage_offsets(f->st);
     assert_int_equal(rill__offsets_commit(o, "g", "gone", 0, 3, -1, NULL, 0), 0);
     assert_int_equal(rill__offsets_commit(o, "g", "gone2", 0, 1, -1, NULL, 0), 0);
     assert_int_equal(rill__storage_delete_topic(f->st, "gone"), 0);
-    assert_int_equal(rill__storage_delete_topic(f->st, "gone"), RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    assert_int_equal(rill__storage_delete_topic(f->st, "gone"),
+                     RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION);
     assert_false(dir_exists(f, "gone-0"));
     assert_false(dir_exists(f, "gone-1"));
     assert_true(dir_exists(f, "gone2-0"));
@@ -299,8 +294,7 @@ static void unclean_restart_recovers(void **state) {
     st_open(f);
     assert_false(rill__storage_was_clean(f->st)); /* a new directory has no marker */
     char err[256];
-    assert_int_equal(rill__storage_create_topic(f->st, "t", 1, NULL, 0, 0, 0, err, sizeof(err)),
-                     0);
+    assert_int_equal(rill__storage_create_topic(f->st, "t", 1, NULL, 0, 0, 0, err, sizeof(err)), 0);
     rill_log *log = rill__storage_log(f->st, "t", 0);
     produce(log, 3);
     produce(log, 3);
@@ -348,7 +342,7 @@ static void tick_applies_policies(void **state) {
     }
     assert_int_equal(rill__log_segment_count(log), 3);
     assert_int_equal(rill__log_flushed_offset(log), 0);
-    rill__storage_tick(f->st, now + 10); /* first tick: flush.ms not reached */
+    rill__storage_tick(f->st, now + 10);                /* first tick: flush.ms not reached */
     assert_int_equal(rill__log_flushed_offset(log), 2); /* but rolled segments are synced */
     rill__storage_tick(f->st, now + 60);
     assert_int_equal(rill__log_flushed_offset(log), 3);

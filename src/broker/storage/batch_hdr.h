@@ -30,7 +30,7 @@ enum {
     RILL_BATCH_EPOCH = 51,
     RILL_BATCH_BASE_SEQ = 53,
     RILL_BATCH_COUNT = 57,
-    RILL_BATCH_HDR_LEN = 61,  /* RECORDS_OFFSET: first record byte */
+    RILL_BATCH_HDR_LEN = 61,      /* RECORDS_OFFSET: first record byte */
     RILL_BATCH_LOG_OVERHEAD = 12, /* baseOffset + batchLength */
 };
 

@@ -39,6 +39,7 @@ int rill__fs_read_file(const char *path, size_t max, uint8_t **out, size_t *len)
 /* rm -rf; a missing path is success. */
 int rill__fs_rmrf(const char *path);
 /* snprintf into a fixed buffer; -1 (ENAMETOOLONG) when it does not fit. */
-int rill__fs_path(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int rill__fs_path(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -44,9 +44,7 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n) {
     return mix(h ^ w ^ ((uint64_t)n << 56));
 }
 
-void rill__hmap_init(rill_hmap *m) {
-    memset(m, 0, sizeof(*m));
-}
+void rill__hmap_init(rill_hmap *m) { memset(m, 0, sizeof(*m)); }
 
 void rill__hmap_free(rill_hmap *m, void (*free_val)(void *)) {
     for (size_t i = 0; i < m->nb; i++) {

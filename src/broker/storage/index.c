@@ -34,17 +34,11 @@ static void release(rill_index *ix) {
     ix->mapped = 0;
 }
 
-void rill__index_free(rill_index *ix) {
-    release(ix);
-}
+void rill__index_free(rill_index *ix) { release(ix); }
 
-void rill__index_reset(rill_index *ix) {
-    release(ix);
-}
+void rill__index_reset(rill_index *ix) { release(ix); }
 
-int rill__index_full(const rill_index *ix) {
-    return ix->n + 2 > ix->max;
-}
+int rill__index_full(const rill_index *ix) { return ix->n + 2 > ix->max; }
 
 static int reserve(rill_index *ix) {
     if (ix->mapped) {

@@ -85,8 +85,7 @@ int rill__index_save(const rill_index *ix, const char *path);
  * can still be appended to (active segment).  Returns 0, or -1 when the file is missing or
  * fails the checks (the index is then left empty, to be rebuilt).
  */
-int rill__oidx_load(rill_index *ix, const char *path, int64_t log_size, int64_t rel_limit,
-                    int map);
+int rill__oidx_load(rill_index *ix, const char *path, int64_t log_size, int64_t rel_limit, int map);
 int rill__tidx_load(rill_index *ix, const char *path, int64_t rel_limit, int map);
 
 #endif

@@ -78,8 +78,7 @@ size_t rill__log_tidx_max(const rill_log_config *cfg) {
 
 /* ---- open / close --------------------------------------------------------------------- */
 
-rill_err_t rill__log_open(const char *dir, const rill_log_config *cfg, int flags,
-                          rill_log **out) {
+rill_err_t rill__log_open(const char *dir, const rill_log_config *cfg, int flags, rill_log **out) {
     *out = NULL;
     rill_log *log = calloc(1, sizeof(*log));
     if (!log)
@@ -139,22 +138,12 @@ void rill__log_set_config(rill_log *log, const rill_log_config *cfg) {
     /* Index capacity of existing segments stays; new segments get the new size. */
     log->cfg = *cfg;
 }
-const rill_log_config *rill__log_config(const rill_log *log) {
-    return &log->cfg;
-}
-const char *rill__log_dir(const rill_log *log) {
-    return log->dir;
-}
+const rill_log_config *rill__log_config(const rill_log *log) { return &log->cfg; }
+const char *rill__log_dir(const rill_log *log) { return log->dir; }
 
-int64_t rill__log_start_offset(const rill_log *log) {
-    return log->log_start;
-}
-int64_t rill__log_end_offset(const rill_log *log) {
-    return log->leo;
-}
-int64_t rill__log_flushed_offset(const rill_log *log) {
-    return log->flushed;
-}
+int64_t rill__log_start_offset(const rill_log *log) { return log->log_start; }
+int64_t rill__log_end_offset(const rill_log *log) { return log->leo; }
+int64_t rill__log_flushed_offset(const rill_log *log) { return log->flushed; }
 int64_t rill__log_high_watermark(const rill_log *log) {
     return log->cfg.hw_flushed ? log->flushed : log->leo;
 }
@@ -164,18 +153,12 @@ int64_t rill__log_size_bytes(const rill_log *log) {
         n += log->segs[i]->size;
     return n;
 }
-size_t rill__log_segment_count(const rill_log *log) {
-    return log->nseg;
-}
+size_t rill__log_segment_count(const rill_log *log) { return log->nseg; }
 int64_t rill__log_segment_base(const rill_log *log, size_t i) {
     return i < log->nseg ? log->segs[i]->base : -1;
 }
-const rill_pstate *rill__log_producers(const rill_log *log) {
-    return &log->ps;
-}
-rill_pstate *rill__log_producers_mut(rill_log *log) {
-    return &log->ps;
-}
+const rill_pstate *rill__log_producers(const rill_log *log) { return &log->ps; }
+rill_pstate *rill__log_producers_mut(rill_log *log) { return &log->ps; }
 
 /* ---- snapshots and checkpoint ----------------------------------------------------- */
 
@@ -255,14 +238,12 @@ static rill_err_t roll(rill_log *log, int64_t now_ms) {
     rill_segment *old = rill__log_active(log);
     if (rill__segment_write_indexes(old, 1) != 0)
         RILL_LOG(log->cfg.logger, RILL_LOG_WARNING, "storage",
-                 "%s: cannot write indexes (%s); they will be rebuilt", old->path,
-                 strerror(errno));
-    rill_segment *s = rill__segment_create(log->dir, log->leo, now_ms,
-                                           rill__log_oidx_max(&log->cfg),
-                                           rill__log_tidx_max(&log->cfg));
+                 "%s: cannot write indexes (%s); they will be rebuilt", old->path, strerror(errno));
+    rill_segment *s = rill__segment_create(
+        log->dir, log->leo, now_ms, rill__log_oidx_max(&log->cfg), rill__log_tidx_max(&log->cfg));
     if (!s || rill__log_push_segment(log, s) != 0) {
-        RILL_LOG(log->cfg.logger, RILL_LOG_ERR, "storage", "%s: cannot roll to %020" PRId64
-                 ": %s", log->dir, log->leo, strerror(errno));
+        RILL_LOG(log->cfg.logger, RILL_LOG_ERR, "storage", "%s: cannot roll to %020" PRId64 ": %s",
+                 log->dir, log->leo, strerror(errno));
         rill__segment_unref(s);
         /* The old segment stays the active one: this append fails, a later one retries the
          * roll.  Its now-mapped indexes go back to the heap on the next entry (index.c). */
@@ -285,8 +266,7 @@ static int should_roll(const rill_log *log, int64_t bytes, int64_t records, int6
         return 0;
     return s->size + bytes > log->cfg.segment_bytes ||
            (s->roll_ts >= 0 && now_ms - s->roll_ts > log->cfg.segment_ms) ||
-           rill__segment_index_full(s) ||
-           log->leo + records - 1 - s->base > INT32_MAX;
+           rill__segment_index_full(s) || log->leo + records - 1 - s->base > INT32_MAX;
 }
 
 rill_err_t rill__log_append(rill_log *log, uint8_t *batches, size_t len, int64_t now_ms,
@@ -391,8 +371,8 @@ rill_err_t rill__log_append(rill_log *log, uint8_t *batches, size_t len, int64_t
         rill__batch_hdr_get(batches + off, &h);
         rill__segment_note_batch(s, &h, pos0 + (int64_t)off, log->cfg.index_interval_bytes);
         if (rill__batch_is_idempotent(&h))
-            rill__pstate_update(&log->ps, h.pid, h.epoch, h.base_seq, first_last_seq,
-                                h.base_offset, h.base_offset + h.last_delta, h.max_ts);
+            rill__pstate_update(&log->ps, h.pid, h.epoch, h.base_seq, first_last_seq, h.base_offset,
+                                h.base_offset + h.last_delta, h.max_ts);
     }
     info->base_offset = log->leo;
     info->last_offset = next - 1;

@@ -81,9 +81,9 @@ typedef struct rill_log_append_info {
     int64_t last_offset;     /* offset of the last record */
     int64_t log_append_time; /* the time written when LogAppendTime applies, else -1 */
     int64_t log_start_offset;
-    int32_t batches;         /* batches appended (0 for a duplicate) */
-    int duplicate;           /* an idempotent retry: nothing was written, offsets are the
-                              * original ones; answer the producer with success */
+    int32_t batches; /* batches appended (0 for a duplicate) */
+    int duplicate;   /* an idempotent retry: nothing was written, offsets are the
+                      * original ones; answer the producer with success */
 } rill_log_append_info;
 
 /*
@@ -158,8 +158,7 @@ int64_t rill__log_segment_base(const rill_log *log, size_t i);
  * timestamp >= ts, found through the time index.  When no record qualifies, *offset and
  * *found_ts are -1 (Kafka's UNKNOWN_OFFSET).  Only offsets below the HW are returned.
  */
-rill_err_t rill__log_offset_for_time(rill_log *log, int64_t ts, int64_t *offset,
-                                     int64_t *found_ts);
+rill_err_t rill__log_offset_for_time(rill_log *log, int64_t ts, int64_t *offset, int64_t *found_ts);
 
 /* ---- durability ------------------------------------------------------------------- */
 
@@ -184,10 +183,10 @@ int rill__log_flush_due(const rill_log *log, int64_t now_ms, int sealed);
 typedef struct rill_log_flush_job {
     struct rill_segment **segs;
     size_t nseg;
-    int dirfd;       /* >= 0 when the directory needs an fsync */
-    int64_t upto;    /* offset made durable when the job succeeds */
-    int64_t *sizes;  /* per segment: bytes covered */
-    int run_rc;      /* result of flush_run */
+    int dirfd;      /* >= 0 when the directory needs an fsync */
+    int64_t upto;   /* offset made durable when the job succeeds */
+    int64_t *sizes; /* per segment: bytes covered */
+    int run_rc;     /* result of flush_run */
 } rill_log_flush_job;
 
 /*

@@ -64,8 +64,18 @@ int rill__topic_config_known(const char *key) {
     return 0;
 }
 
-enum { F_SEGMENT_BYTES, F_SEGMENT_MS, F_RETENTION_MS, F_RETENTION_BYTES, F_INDEX_INTERVAL,
-       F_INDEX_BYTES, F_FLUSH_MESSAGES, F_FLUSH_MS, F_MAX_MESSAGE, F_TS_TYPE };
+enum {
+    F_SEGMENT_BYTES,
+    F_SEGMENT_MS,
+    F_RETENTION_MS,
+    F_RETENTION_BYTES,
+    F_INDEX_INTERVAL,
+    F_INDEX_BYTES,
+    F_FLUSH_MESSAGES,
+    F_FLUSH_MS,
+    F_MAX_MESSAGE,
+    F_TS_TYPE
+};
 
 /* name, field, multiplier (hours/minutes variants), minimum, maximum */
 static const struct {
@@ -128,14 +138,14 @@ static rill_err_t check_other(const char *key, const char *value, char *err, siz
             while (*t == ' ')
                 t++;
             if (strcmp(t, "delete") != 0 && strcmp(t, "compact") != 0)
-                return bad(err, errlen, "%s: '%s' is not delete, compact or compact,delete",
-                           key, value);
+                return bad(err, errlen, "%s: '%s' is not delete, compact or compact,delete", key,
+                           value);
         }
         return RILL_ERR_NO_ERROR;
     }
     if (strcmp(key, "compression.type") == 0) {
-        static const char *const v[] = {"uncompressed", "producer", "gzip", "snappy", "lz4",
-                                        "zstd"};
+        static const char *const v[] = {"uncompressed", "producer", "gzip",
+                                        "snappy",       "lz4",      "zstd"};
         for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
             if (strcmp(value, v[i]) == 0)
                 return RILL_ERR_NO_ERROR;
@@ -151,8 +161,8 @@ static rill_err_t check_other(const char *key, const char *value, char *err, siz
     return RILL_ERR_NO_ERROR;
 }
 
-rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char *value,
-                                char *err, size_t errlen) {
+rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char *value, char *err,
+                                size_t errlen) {
     if (!key || !value)
         return bad(err, errlen, "%s%s: missing key or value", key ? key : "", "");
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -164,8 +174,7 @@ rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char 
             else if (strcmp(value, "LogAppendTime") == 0)
                 c->timestamp_type = RILL_TS_LOG_APPEND_TIME;
             else
-                return bad(err, errlen, "%s: '%s' is not CreateTime or LogAppendTime", key,
-                           value);
+                return bad(err, errlen, "%s: '%s' is not CreateTime or LogAppendTime", key, value);
             return RILL_ERR_NO_ERROR;
         }
         int64_t v;
@@ -178,15 +187,33 @@ rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char 
         if (v > 0)
             v *= keys[i].mul;
         switch (keys[i].field) {
-        case F_SEGMENT_BYTES: c->segment_bytes = v; break;
-        case F_SEGMENT_MS: c->segment_ms = v; break;
-        case F_RETENTION_MS: c->retention_ms = v; break;
-        case F_RETENTION_BYTES: c->retention_bytes = v; break;
-        case F_INDEX_INTERVAL: c->index_interval_bytes = v; break;
-        case F_INDEX_BYTES: c->segment_index_bytes = v; break;
-        case F_FLUSH_MESSAGES: c->flush_messages = v; break;
-        case F_FLUSH_MS: c->flush_ms = v; break;
-        case F_MAX_MESSAGE: c->max_message_bytes = v; break;
+        case F_SEGMENT_BYTES:
+            c->segment_bytes = v;
+            break;
+        case F_SEGMENT_MS:
+            c->segment_ms = v;
+            break;
+        case F_RETENTION_MS:
+            c->retention_ms = v;
+            break;
+        case F_RETENTION_BYTES:
+            c->retention_bytes = v;
+            break;
+        case F_INDEX_INTERVAL:
+            c->index_interval_bytes = v;
+            break;
+        case F_INDEX_BYTES:
+            c->segment_index_bytes = v;
+            break;
+        case F_FLUSH_MESSAGES:
+            c->flush_messages = v;
+            break;
+        case F_FLUSH_MS:
+            c->flush_ms = v;
+            break;
+        case F_MAX_MESSAGE:
+            c->max_message_bytes = v;
+            break;
         }
         return RILL_ERR_NO_ERROR;
     }

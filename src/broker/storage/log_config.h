@@ -57,8 +57,8 @@ void rill__log_config_defaults(rill_log_config *c);
  * Topic-level keys that Kafka defines but storage does not act on (cleanup.policy,
  * compression.type, min.insync.replicas, ...) are accepted when well formed and ignored.
  */
-rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char *value,
-                                char *err, size_t errlen);
+rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char *value, char *err,
+                                size_t errlen);
 
 /* True when key is a topic-level config name Kafka defines (TopicConfig). */
 int rill__topic_config_known(const char *key);

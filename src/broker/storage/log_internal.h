@@ -17,12 +17,12 @@ struct rill_log {
     int64_t log_start;
     int64_t leo;
     int64_t flushed;
-    int64_t ckpt_rp, ckpt_start;  /* what the checkpoint file holds */
-    int64_t first_unflushed_ms;   /* now_ms of the oldest append not yet flushed, -1 */
-    int64_t since_begin_ms;       /* first append after the running flush began, -1 */
-    int flushing;                 /* a flush job is between begin and end */
-    int dir_unsynced;             /* entries created/removed since the last dir fsync */
-    int failed;                   /* an unrecoverable I/O error: no more appends */
+    int64_t ckpt_rp, ckpt_start; /* what the checkpoint file holds */
+    int64_t first_unflushed_ms;  /* now_ms of the oldest append not yet flushed, -1 */
+    int64_t since_begin_ms;      /* first append after the running flush began, -1 */
+    int flushing;                /* a flush job is between begin and end */
+    int dir_unsynced;            /* entries created/removed since the last dir fsync */
+    int failed;                  /* an unrecoverable I/O error: no more appends */
     rill_pstate ps;
     uint8_t scratch[16384]; /* header scans on the read path */
 };

@@ -127,8 +127,7 @@ static int apply_commit(rill_offsets *o, const char *gname, const char *topic, i
     return 0;
 }
 
-static void apply_delete(rill_offsets *o, const char *gname, const char *topic,
-                         int32_t partition) {
+static void apply_delete(rill_offsets *o, const char *gname, const char *topic, int32_t partition) {
     grp *g = group_get(o, gname);
     uint8_t key[512];
     size_t klen = part_key(key, sizeof(key), topic, partition);
@@ -294,9 +293,7 @@ static rill_offsets *alloc_store(void) {
     return o;
 }
 
-rill_offsets *rill__offsets_new_memory(void) {
-    return alloc_store();
-}
+rill_offsets *rill__offsets_new_memory(void) { return alloc_store(); }
 
 static void store_free(rill_offsets *o) {
     if (o->fd >= 0)
@@ -474,9 +471,7 @@ rill_err_t rill__offsets_delete_topic(rill_offsets *o, const char *topic) {
     return queued(o);
 }
 
-int rill__offsets_dirty(const rill_offsets *o) {
-    return o->unsynced;
-}
+int rill__offsets_dirty(const rill_offsets *o) { return o->unsynced; }
 
 int64_t rill__offsets_file_size(const rill_offsets *o) {
     return o->file_size + (int64_t)o->pending.len;
@@ -489,8 +484,7 @@ rill_err_t rill__offsets_sync(rill_offsets *o) {
         if (rill__fs_write_all(o->fd, o->pending.data, o->pending.len) != 0) {
             RILL_LOG(o->lg, RILL_LOG_ERR, "storage", "%s: write: %s", o->path, strerror(errno));
             /* Cut a partial record off; the pending records stay queued for a retry. */
-            if (ftruncate(o->fd, (off_t)o->file_size) != 0 ||
-                lseek(o->fd, 0, SEEK_END) < 0)
+            if (ftruncate(o->fd, (off_t)o->file_size) != 0 || lseek(o->fd, 0, SEEK_END) < 0)
                 RILL_LOG(o->lg, RILL_LOG_ERR, "storage", "%s: %s", o->path, strerror(errno));
             return RILL_ERR_KAFKA_STORAGE_ERROR;
         }

@@ -21,9 +21,7 @@ void rill__pstate_init(rill_pstate *ps) {
     rill__hmap_init(&ps->map);
 }
 
-void rill__pstate_free(rill_pstate *ps) {
-    rill__hmap_free(&ps->map, free);
-}
+void rill__pstate_free(rill_pstate *ps) { rill__hmap_free(&ps->map, free); }
 
 void rill__pstate_clear(rill_pstate *ps) {
     rill__hmap_free(&ps->map, free);
@@ -42,8 +40,8 @@ static int in_sequence(int32_t last, int32_t next) {
     return (int64_t)next == (int64_t)last + 1 || (next == 0 && last == INT32_MAX);
 }
 
-rill_err_t rill__pstate_check(const rill_pstate *ps, int64_t pid, int16_t epoch,
-                              int32_t first_seq, int32_t last_seq, rill_pstate_verdict *verdict,
+rill_err_t rill__pstate_check(const rill_pstate *ps, int64_t pid, int16_t epoch, int32_t first_seq,
+                              int32_t last_seq, rill_pstate_verdict *verdict,
                               rill_pstate_batch *dup) {
     *verdict = RILL_PSTATE_APPEND;
     const rill_pstate_entry *e = rill__pstate_get(ps, pid);

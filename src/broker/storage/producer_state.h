@@ -73,8 +73,8 @@ typedef enum rill_pstate_verdict {
  * batch), or the Kafka error: RILL_ERR_INVALID_PRODUCER_EPOCH,
  * RILL_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, RILL_ERR_UNKNOWN_PRODUCER_ID.  Changes nothing.
  */
-rill_err_t rill__pstate_check(const rill_pstate *ps, int64_t pid, int16_t epoch,
-                              int32_t first_seq, int32_t last_seq, rill_pstate_verdict *verdict,
+rill_err_t rill__pstate_check(const rill_pstate *ps, int64_t pid, int16_t epoch, int32_t first_seq,
+                              int32_t last_seq, rill_pstate_verdict *verdict,
                               rill_pstate_batch *dup);
 
 /*

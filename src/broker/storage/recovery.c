@@ -226,8 +226,7 @@ static int load_segment(rill_log *log, size_t i, uint8_t *buf, size_t cap) {
     int r, first = 1;
     s->next_offset = s->base;
     while ((r = rill__seg_iter_next(&it, &h, &pos, 0)) == RILL_ITER_BATCH) {
-        int64_t expect = first ? s->base + (s->oidx.n ? rill__oidx_rel(&s->oidx, s->oidx.n - 1)
-                                                      : 0)
+        int64_t expect = first ? s->base + (s->oidx.n ? rill__oidx_rel(&s->oidx, s->oidx.n - 1) : 0)
                                : s->next_offset;
         if (h.base_offset != expect)
             return -1;
@@ -285,8 +284,8 @@ static void load_producers(rill_log *log, listing *l, uint8_t *buf) {
             if (last < from || !rill__batch_is_idempotent(&h))
                 continue;
             rill__pstate_update(&log->ps, h.pid, h.epoch, h.base_seq,
-                                rill__batch_last_seq(h.base_seq, h.last_delta), h.base_offset,
-                                last, h.max_ts);
+                                rill__batch_last_seq(h.base_seq, h.last_delta), h.base_offset, last,
+                                h.max_ts);
         }
     }
 }
@@ -322,16 +321,17 @@ rill_err_t rill__log_load(rill_log *log, int flags) {
         rill_segment *s = rill__segment_open(log->dir, l.logs[i], rill__log_oidx_max(&log->cfg),
                                              rill__log_tidx_max(&log->cfg));
         if (!s || rill__log_push_segment(log, s) != 0) {
-            RILL_LOG(log->cfg.logger, RILL_LOG_ERR, "storage", "%s: cannot open segment %020" PRId64
-                     ": %s", log->dir, l.logs[i], strerror(errno));
+            RILL_LOG(log->cfg.logger, RILL_LOG_ERR, "storage",
+                     "%s: cannot open segment %020" PRId64 ": %s", log->dir, l.logs[i],
+                     strerror(errno));
             rill__segment_unref(s);
             goto out;
         }
     }
     if (log->nseg == 0) {
-        rill_segment *s = rill__segment_create(log->dir, start, rill__wall_ms(),
-                                               rill__log_oidx_max(&log->cfg),
-                                               rill__log_tidx_max(&log->cfg));
+        rill_segment *s =
+            rill__segment_create(log->dir, start, rill__wall_ms(), rill__log_oidx_max(&log->cfg),
+                                 rill__log_tidx_max(&log->cfg));
         if (!s || rill__log_push_segment(log, s) != 0) {
             rill__segment_unref(s);
             goto out;

@@ -35,8 +35,8 @@ int rill__segment_file(const rill_segment *s, const char *suffix, char *out, siz
     return rill__fs_path(out, cap, "%s%s", s->path, suffix);
 }
 
-rill_segment *rill__segment_create(const char *dir, int64_t base, int64_t now_ms,
-                                   size_t oidx_max, size_t tidx_max) {
+rill_segment *rill__segment_create(const char *dir, int64_t base, int64_t now_ms, size_t oidx_max,
+                                   size_t tidx_max) {
     rill_segment *s = seg_new(dir, base, oidx_max, tidx_max);
     char p[4096];
     if (!s || rill__segment_file(s, ".log", p, sizeof(p)) != 0) {
@@ -58,8 +58,7 @@ rill_segment *rill__segment_create(const char *dir, int64_t base, int64_t now_ms
     return s;
 }
 
-rill_segment *rill__segment_open(const char *dir, int64_t base, size_t oidx_max,
-                                 size_t tidx_max) {
+rill_segment *rill__segment_open(const char *dir, int64_t base, size_t oidx_max, size_t tidx_max) {
     rill_segment *s = seg_new(dir, base, oidx_max, tidx_max);
     char p[4096];
     struct stat st;
@@ -81,9 +80,7 @@ rill_segment *rill__segment_open(const char *dir, int64_t base, size_t oidx_max,
     return s;
 }
 
-void rill__segment_ref(rill_segment *s) {
-    s->refs++;
-}
+void rill__segment_ref(rill_segment *s) { s->refs++; }
 
 void rill__segment_unref(rill_segment *s) {
     if (!s || --s->refs > 0)

@@ -30,7 +30,7 @@ typedef struct rill_segment {
     int64_t max_ts_offset; /* base offset of the first batch that reached max_ts */
     int64_t roll_ts;       /* first batch's maxTimestamp if >= 0, else creation (segment.ms) */
     int64_t bytes_since_index;
-    int64_t synced_size;   /* bytes known to be on stable storage (fdatasync'd) */
+    int64_t synced_size; /* bytes known to be on stable storage (fdatasync'd) */
     rill_index oidx;
     rill_index tidx;
     int refs;
@@ -44,11 +44,10 @@ typedef struct rill_segment {
  * Creates an empty segment at `base` in `dir` (an existing file of that name is
  * truncated: it can only be a leftover of a crashed roll).  Returns NULL on error.
  */
-rill_segment *rill__segment_create(const char *dir, int64_t base, int64_t now_ms,
-                                   size_t oidx_max, size_t tidx_max);
+rill_segment *rill__segment_create(const char *dir, int64_t base, int64_t now_ms, size_t oidx_max,
+                                   size_t tidx_max);
 /* Opens an existing segment; size is the file size, indexes are empty (load or rebuild). */
-rill_segment *rill__segment_open(const char *dir, int64_t base, size_t oidx_max,
-                                 size_t tidx_max);
+rill_segment *rill__segment_open(const char *dir, int64_t base, size_t oidx_max, size_t tidx_max);
 void rill__segment_ref(rill_segment *s);
 /* Drops a reference; the last one closes the fd, unmaps the indexes and frees. */
 void rill__segment_unref(rill_segment *s);

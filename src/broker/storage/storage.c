@@ -60,18 +60,10 @@ static void set_msg(char *err, size_t errlen, const char *fmt, ...) {
     va_end(ap);
 }
 
-rill_topics *rill__storage_topics(rill_storage *st) {
-    return st->topics;
-}
-rill_offsets *rill__storage_offsets(rill_storage *st) {
-    return st->offsets;
-}
-const char *rill__storage_dir(const rill_storage *st) {
-    return st->dir;
-}
-int rill__storage_was_clean(const rill_storage *st) {
-    return st->was_clean;
-}
+rill_topics *rill__storage_topics(rill_storage *st) { return st->topics; }
+rill_offsets *rill__storage_offsets(rill_storage *st) { return st->offsets; }
+const char *rill__storage_dir(const rill_storage *st) { return st->dir; }
+int rill__storage_was_clean(const rill_storage *st) { return st->was_clean; }
 
 void rill__storage_topic_log_config(const rill_storage *st, const rill_topic *tp,
                                     rill_log_config *out) {
@@ -203,8 +195,8 @@ static rill_err_t take_lock(rill_storage *st, char *err, size_t errlen) {
         ssize_t n = pread(st->lock_fd, pid, sizeof(pid) - 1, 0);
         while (n > 0 && (pid[n - 1] == '\n' || pid[n - 1] == ' '))
             pid[--n] = '\0';
-        set_msg(err, errlen, "data directory %s is in use by another rill-broker (pid %s)",
-                st->dir, n > 0 ? pid : "unknown");
+        set_msg(err, errlen, "data directory %s is in use by another rill-broker (pid %s)", st->dir,
+                n > 0 ? pid : "unknown");
         return RILL_ERR_STATE;
     }
     char pid[32];
@@ -354,16 +346,15 @@ static void remove_partition_dirs(rill_storage *st, const char *name, int32_t fr
         char dname[RILL_TOPIC_NAME_MAX + 16];
         snprintf(dname, sizeof(dname), "%s-%d", name, (int)p);
         if (trash_dir(st, dname) != 0)
-            RILL_LOG(st->cfg.logger, RILL_LOG_ERR, "storage", "%s/%s: cannot remove: %s",
-                     st->dir, dname, strerror(errno));
+            RILL_LOG(st->cfg.logger, RILL_LOG_ERR, "storage", "%s/%s: cannot remove: %s", st->dir,
+                     dname, strerror(errno));
     }
     rill__fs_fsync_dir(st->dir);
 }
 
 rill_err_t rill__storage_create_topic(rill_storage *st, const char *name, int32_t partitions,
-                                      const rill_topic_kv *configs, size_t nconfigs,
-                                      int64_t now_ms, int validate_only, char *err,
-                                      size_t errlen) {
+                                      const rill_topic_kv *configs, size_t nconfigs, int64_t now_ms,
+                                      int validate_only, char *err, size_t errlen) {
     rill_err_t e = rill__topics_create(st->topics, name, partitions, configs, nconfigs, now_ms,
                                        validate_only, err, errlen);
     if (e || validate_only)

@@ -37,18 +37,18 @@ typedef struct rill_storage rill_storage;
 
 typedef struct rill_storage_config {
     const char *data_dir;
-    rill_log_config log_defaults;         /* broker-level log.* settings */
-    int64_t retention_check_interval_ms;  /* log.retention.check.interval.ms: 300000 */
-    int64_t checkpoint_interval_ms;       /* log.flush.offset.checkpoint.interval.ms: 60000 */
-    int64_t producer_id_expiration_ms;    /* producer.id.expiration.ms: 86400000 */
-    int strict_unknown_producer;          /* see producer_state.h; default 0 */
+    rill_log_config log_defaults;        /* broker-level log.* settings */
+    int64_t retention_check_interval_ms; /* log.retention.check.interval.ms: 300000 */
+    int64_t checkpoint_interval_ms;      /* log.flush.offset.checkpoint.interval.ms: 60000 */
+    int64_t producer_id_expiration_ms;   /* producer.id.expiration.ms: 86400000 */
+    int strict_unknown_producer;         /* see producer_state.h; default 0 */
     /*
      * 1 (default): rill__storage_tick() applies flush.messages / flush.ms and syncs rolled
      * segments itself, with synchronous fsyncs on the calling thread.  A server that runs
      * its own flusher thread (log.h flush_begin/run/end) sets 0 and does both there.
      */
     int flush_in_tick;
-    const rill_logger *logger;            /* also used by every log unless set there */
+    const rill_logger *logger; /* also used by every log unless set there */
 } rill_storage_config;
 
 void rill__storage_config_defaults(rill_storage_config *cfg);
@@ -83,9 +83,8 @@ rill_log *rill__storage_log(rill_storage *st, const char *topic, int32_t partiti
  * rill__topics_create.  validate_only checks without creating.
  */
 rill_err_t rill__storage_create_topic(rill_storage *st, const char *name, int32_t partitions,
-                                      const rill_topic_kv *configs, size_t nconfigs,
-                                      int64_t now_ms, int validate_only, char *err,
-                                      size_t errlen);
+                                      const rill_topic_kv *configs, size_t nconfigs, int64_t now_ms,
+                                      int validate_only, char *err, size_t errlen);
 /* DeleteTopics: removes metadata, logs, their directories and the topic's group offsets. */
 rill_err_t rill__storage_delete_topic(rill_storage *st, const char *name);
 /* CreatePartitions: grows the topic to count partitions. */

@@ -162,8 +162,7 @@ rill_topic *rill__topic_decode(const uint8_t *data, size_t len) {
     tp->created_ms = rill__rd_i64(&r);
     int32_t n = rill__rd_array(&r, false, 4);
     if (r.err || name.len < 0 || n < 0 || tp->partitions < 1 || !(tp->name = str_dup(name)) ||
-        memchr(tp->name, '\0', (size_t)name.len) ||
-        rill__topic_name_check(tp->name, NULL, 0) != 0)
+        memchr(tp->name, '\0', (size_t)name.len) || rill__topic_name_check(tp->name, NULL, 0) != 0)
         goto bad;
     memcpy(tp->id, id, 16);
     for (int32_t i = 0; i < n; i++) {
@@ -314,9 +313,7 @@ const rill_topic *rill__topics_find_id(const rill_topics *t, const uint8_t id[16
     return NULL;
 }
 
-size_t rill__topics_count(const rill_topics *t) {
-    return t->n;
-}
+size_t rill__topics_count(const rill_topics *t) { return t->n; }
 
 const rill_topic *rill__topics_at(const rill_topics *t, size_t i) {
     return i < t->n ? t->sorted[i] : NULL;
@@ -443,8 +440,8 @@ static rill_topic *copy_of(rill_topics *t, const char *name, rill_err_t *e, char
     return tp;
 }
 
-rill_err_t rill__topics_set_partitions(rill_topics *t, const char *name, int32_t count,
-                                       char *err, size_t errlen) {
+rill_err_t rill__topics_set_partitions(rill_topics *t, const char *name, int32_t count, char *err,
+                                       size_t errlen) {
     const rill_topic *cur = rill__topics_find(t, name);
     if (cur && count <= cur->partitions) {
         char msg[128];
@@ -476,8 +473,8 @@ rill_err_t rill__topics_set_config(rill_topics *t, const char *name, const char 
 }
 
 rill_err_t rill__topics_replace_configs(rill_topics *t, const char *name,
-                                        const rill_topic_kv *configs, size_t nconfigs,
-                                        char *err, size_t errlen) {
+                                        const rill_topic_kv *configs, size_t nconfigs, char *err,
+                                        size_t errlen) {
     rill_err_t e;
     for (size_t i = 0; i < nconfigs; i++)
         if ((e = check_config(configs[i].key, configs[i].value, err, errlen)) != 0)

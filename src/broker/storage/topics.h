@@ -63,8 +63,8 @@ rill_err_t rill__topics_create(rill_topics *t, const char *name, int32_t partiti
 /* Removes the metadata (durably).  RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION when absent. */
 rill_err_t rill__topics_delete(rill_topics *t, const char *name);
 /* CreatePartitions: count must grow (else RILL_ERR_INVALID_PARTITIONS). */
-rill_err_t rill__topics_set_partitions(rill_topics *t, const char *name, int32_t count,
-                                       char *err, size_t errlen);
+rill_err_t rill__topics_set_partitions(rill_topics *t, const char *name, int32_t count, char *err,
+                                       size_t errlen);
 /*
  * IncrementalAlterConfigs: sets (value != NULL) or removes (value == NULL) one override
  * after validating it.  replace_configs is the legacy AlterConfigs: the given set replaces
@@ -73,8 +73,8 @@ rill_err_t rill__topics_set_partitions(rill_topics *t, const char *name, int32_t
 rill_err_t rill__topics_set_config(rill_topics *t, const char *name, const char *key,
                                    const char *value, char *err, size_t errlen);
 rill_err_t rill__topics_replace_configs(rill_topics *t, const char *name,
-                                        const rill_topic_kv *configs, size_t nconfigs,
-                                        char *err, size_t errlen);
+                                        const rill_topic_kv *configs, size_t nconfigs, char *err,
+                                        size_t errlen);
 
 const rill_topic *rill__topics_find(const rill_topics *t, const char *name);
 const rill_topic *rill__topics_find_id(const rill_topics *t, const uint8_t id[16]);
