@@ -1,0 +1,329 @@
+/*
+ * h_configs.c -- DescribeConfigs (key 32) for topics and for this broker, and the topic
+ * config list CreateTopics v5+ echoes.
+ *
+ * Topic resources list every topic-level setting storage knows, with its effective value
+ * (broker default, or the topic's override) and where it came from: the topic's own
+ * override (DYNAMIC_TOPIC_CONFIG), a value the broker was started with
+ * (STATIC_BROKER_CONFIG) or the built-in default (DEFAULT_CONFIG), as Kafka reports them.
+ * Broker resources ("" or this node's id) list the broker settings of broker_config.h;
+ * they are read-only: nothing changes them at run time.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/server/handlers.h"
+#include "proto/api_configs.h"
+
+enum { T_BOOL = 1, T_STRING = 2, T_INT = 3, T_LONG = 5, T_LIST = 7 };
+
+/* Topic-level settings and how to print them from a rill_log_config. */
+enum { F_NONE, F_SEGMENT_BYTES, F_SEGMENT_MS, F_RETENTION_MS, F_RETENTION_BYTES, F_INDEX_INTERVAL,
+       F_INDEX_BYTES, F_FLUSH_MESSAGES, F_FLUSH_MS, F_MAX_MESSAGE, F_TS_TYPE };
+
+static const struct {
+    const char *name;
+    int field;           /* F_NONE: fixed value below */
+    const char *fixed;   /* for settings a single node does not act on */
+    int8_t type;
+} topic_keys[] = {
+    {"cleanup.policy", F_NONE, "delete", T_LIST},
+    {"compression.type", F_NONE, "producer", T_STRING},
+    {"flush.messages", F_FLUSH_MESSAGES, NULL, T_LONG},
+    {"flush.ms", F_FLUSH_MS, NULL, T_LONG},
+    {"index.interval.bytes", F_INDEX_INTERVAL, NULL, T_INT},
+    {"max.message.bytes", F_MAX_MESSAGE, NULL, T_INT},
+    {"message.timestamp.type", F_TS_TYPE, NULL, T_STRING},
+    {"min.insync.replicas", F_NONE, "1", T_INT},
+    {"retention.bytes", F_RETENTION_BYTES, NULL, T_LONG},
+    {"retention.ms", F_RETENTION_MS, NULL, T_LONG},
+    {"segment.bytes", F_SEGMENT_BYTES, NULL, T_INT},
+    {"segment.index.bytes", F_INDEX_BYTES, NULL, T_INT},
+    {"segment.ms", F_SEGMENT_MS, NULL, T_LONG},
+    {"unclean.leader.election.enable", F_NONE, "false", T_BOOL},
+};
+#define NTOPIC_KEYS (int32_t)(sizeof(topic_keys) / sizeof(topic_keys[0]))
+
+static void field_value(const rill_log_config *c, int field, char *out, size_t cap) {
+    int64_t v = 0;
+    switch (field) {
+    case F_SEGMENT_BYTES: v = c->segment_bytes; break;
+    case F_SEGMENT_MS: v = c->segment_ms; break;
+    case F_RETENTION_MS: v = c->retention_ms; break;
+    case F_RETENTION_BYTES: v = c->retention_bytes; break;
+    case F_INDEX_INTERVAL: v = c->index_interval_bytes; break;
+    case F_INDEX_BYTES: v = c->segment_index_bytes; break;
+    case F_FLUSH_MESSAGES: v = c->flush_messages; break;
+    case F_FLUSH_MS: v = c->flush_ms; break;
+    case F_MAX_MESSAGE: v = c->max_message_bytes; break;
+    case F_TS_TYPE:
+        snprintf(out, cap, "%s",
+                 c->timestamp_type == RILL_TS_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime");
+        return;
+    }
+    snprintf(out, cap, "%" PRId64, v);
+}
+
+static char *arena_strdup(rill_arena *a, const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = rill__arena_alloc(a, n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+int rill__topic_configs(rill_server *srv, const rill_topic *tp, rill_arena *a,
+                        rill_cfg_entry **out, int32_t *n) {
+    rill_log_config eff, builtin;
+    rill__storage_topic_log_config(srv->st, tp, &eff);
+    rill__log_config_defaults(&builtin);
+    const rill_log_config *broker = &srv->cfg->storage.log_defaults;
+    /* The known keys, plus overrides of keys outside that list. */
+    int32_t extra = 0;
+    for (size_t i = 0; i < tp->nconfigs; i++) {
+        int known = 0;
+        for (int32_t k = 0; k < NTOPIC_KEYS && !known; k++)
+            known = !strcmp(tp->configs[i].key, topic_keys[k].name);
+        extra += !known;
+    }
+    rill_cfg_entry *e = rill__arena_calloc(a, (size_t)(NTOPIC_KEYS + extra), sizeof(*e));
+    if (!e)
+        return -1;
+    int32_t m = 0;
+    for (int32_t k = 0; k < NTOPIC_KEYS; k++, m++) {
+        char v[64], b[64], d[64];
+        const char *over = rill__topic_config(tp, topic_keys[k].name);
+        e[m].name = topic_keys[k].name;
+        e[m].type = topic_keys[k].type;
+        if (topic_keys[k].field == F_NONE) {
+            snprintf(v, sizeof(v), "%s", over ? over : topic_keys[k].fixed);
+            e[m].source = over ? RILL_CFG_SOURCE_TOPIC : RILL_CFG_SOURCE_DEFAULT;
+        } else {
+            field_value(&eff, topic_keys[k].field, v, sizeof(v));
+            field_value(broker, topic_keys[k].field, b, sizeof(b));
+            field_value(&builtin, topic_keys[k].field, d, sizeof(d));
+            e[m].source = over              ? RILL_CFG_SOURCE_TOPIC
+                          : strcmp(b, d) != 0 ? RILL_CFG_SOURCE_STATIC_BROKER
+                                              : RILL_CFG_SOURCE_DEFAULT;
+        }
+        if (!(e[m].value = arena_strdup(a, v)))
+            return -1;
+    }
+    for (size_t i = 0; i < tp->nconfigs; i++) {
+        int known = 0;
+        for (int32_t k = 0; k < NTOPIC_KEYS && !known; k++)
+            known = !strcmp(tp->configs[i].key, topic_keys[k].name);
+        if (known)
+            continue;
+        e[m].name = tp->configs[i].key;
+        e[m].value = tp->configs[i].value;
+        e[m].type = T_STRING;
+        e[m].source = RILL_CFG_SOURCE_TOPIC;
+        m++;
+    }
+    *out = e;
+    *n = m;
+    return 0;
+}
+
+/* A list of entries being filled from the arena. */
+typedef struct cfg_list {
+    rill_cfg_entry *e;
+    int32_t n, cap;
+    rill_arena *a;
+    int err;
+} cfg_list;
+
+/* A read-only broker entry; its source is "static" when it differs from the default. */
+static void add(cfg_list *l, const char *name, int8_t type, const char *v, const char *dv) {
+    if (l->n >= l->cap) {
+        l->err = 1;
+        return;
+    }
+    rill_cfg_entry *e = &l->e[l->n++];
+    e->name = name;
+    e->type = type;
+    e->read_only = true;
+    e->source = strcmp(v, dv) != 0 ? RILL_CFG_SOURCE_STATIC_BROKER : RILL_CFG_SOURCE_DEFAULT;
+    if (!(e->value = arena_strdup(l->a, v)))
+        l->err = 1;
+}
+
+static void add_int(cfg_list *l, const char *name, int8_t type, int64_t v, int64_t dv) {
+    char a[32], b[32];
+    snprintf(a, sizeof(a), "%" PRId64, v);
+    snprintf(b, sizeof(b), "%" PRId64, dv);
+    add(l, name, type, a, b);
+}
+
+static void add_bool(cfg_list *l, const char *name, int v, int dv) {
+    add(l, name, T_BOOL, v ? "true" : "false", dv ? "true" : "false");
+}
+
+static void add_log(cfg_list *l, const char *name, int8_t type, int field,
+                    const rill_log_config *c, const rill_log_config *d) {
+    char a[64], b[64];
+    field_value(c, field, a, sizeof(a));
+    field_value(d, field, b, sizeof(b));
+    add(l, name, type, a, b);
+}
+
+/* The broker's settings (broker_config.h) with their values. */
+static int broker_configs(rill_server *srv, rill_arena *a, rill_cfg_entry **out, int32_t *n) {
+    const rill_broker_config *c = srv->cfg;
+    rill_broker_config d;
+    rill__broker_config_defaults(&d);
+    cfg_list l = {NULL, 0, 40, a, 0};
+    if (!(l.e = rill__arena_calloc(a, (size_t)l.cap, sizeof(*l.e))))
+        return -1;
+    char listeners[700] = "", adv[300], advl[320];
+    for (int i = 0; i < srv->nlisteners; i++) {
+        rill_hostport hp = c->nlisteners ? c->listeners[i] : (rill_hostport){"127.0.0.1", 0};
+        hp.port = srv->ports[i];
+        char one[300];
+        rill__hostport_format(&hp, one, sizeof(one));
+        size_t len = strlen(listeners);
+        snprintf(listeners + len, sizeof(listeners) - len, "%sPLAINTEXT://%s", i ? "," : "", one);
+    }
+    rill_hostport ap = {"", srv->adv_port};
+    snprintf(ap.host, sizeof(ap.host), "%s", srv->adv_host);
+    rill__hostport_format(&ap, adv, sizeof(adv));
+    snprintf(advl, sizeof(advl), "PLAINTEXT://%s", adv);
+    const rill_log_config *lc = &c->storage.log_defaults, *ld = &d.storage.log_defaults;
+
+    add_int(&l, "node.id", T_INT, c->node_id, d.node_id);
+    add_int(&l, "broker.id", T_INT, c->node_id, d.node_id);
+    add_int(&l, "num.partitions", T_INT, c->num_partitions, d.num_partitions);
+    add_bool(&l, "auto.create.topics.enable", c->auto_create_topics, d.auto_create_topics);
+    add_bool(&l, "delete.topic.enable", c->delete_topic_enable, d.delete_topic_enable);
+    add(&l, "default.replication.factor", T_INT, "1", "1");
+    add(&l, "offsets.topic.replication.factor", 4 /* SHORT */, "1", "1");
+    add(&l, "min.insync.replicas", T_INT, "1", "1");
+    add_int(&l, "socket.request.max.bytes", T_INT, c->socket_request_max, d.socket_request_max);
+    add_int(&l, "connections.max.idle.ms", T_LONG, c->connections_max_idle_ms,
+            d.connections_max_idle_ms);
+    add(&l, "log.dirs", T_STRING, c->data_dir, d.data_dir);
+    add(&l, "log.flush.policy", T_STRING, rill__flush_policy_name(c->flush_policy),
+        rill__flush_policy_name(d.flush_policy));
+    add(&l, "listeners", T_STRING, listeners, c->nlisteners ? "" : listeners);
+    add(&l, "advertised.listeners", T_STRING, advl, c->has_advertise ? "" : advl);
+    add_log(&l, "message.max.bytes", T_INT, F_MAX_MESSAGE, lc, ld);
+    add_log(&l, "log.segment.bytes", T_INT, F_SEGMENT_BYTES, lc, ld);
+    add_log(&l, "log.roll.ms", T_LONG, F_SEGMENT_MS, lc, ld);
+    add_log(&l, "log.retention.ms", T_LONG, F_RETENTION_MS, lc, ld);
+    add_log(&l, "log.retention.bytes", T_LONG, F_RETENTION_BYTES, lc, ld);
+    add_log(&l, "log.index.interval.bytes", T_INT, F_INDEX_INTERVAL, lc, ld);
+    add_log(&l, "log.index.size.max.bytes", T_INT, F_INDEX_BYTES, lc, ld);
+    add_log(&l, "log.flush.interval.messages", T_LONG, F_FLUSH_MESSAGES, lc, ld);
+    add_log(&l, "log.flush.interval.ms", T_LONG, F_FLUSH_MS, lc, ld);
+    add_log(&l, "log.message.timestamp.type", T_STRING, F_TS_TYPE, lc, ld);
+    add_int(&l, "log.retention.check.interval.ms", T_LONG, c->storage.retention_check_interval_ms,
+            d.storage.retention_check_interval_ms);
+    add_int(&l, "group.initial.rebalance.delay.ms", T_INT, c->group_initial_rebalance_delay_ms,
+            d.group_initial_rebalance_delay_ms);
+    add_int(&l, "group.min.session.timeout.ms", T_INT, c->group_min_session_timeout_ms,
+            d.group_min_session_timeout_ms);
+    add_int(&l, "group.max.session.timeout.ms", T_INT, c->group_max_session_timeout_ms,
+            d.group_max_session_timeout_ms);
+    if (l.err)
+        return -1;
+    *out = l.e;
+    *n = l.n;
+    return 0;
+}
+
+static int wanted(const rill_describe_configs_resource *r, const char *name) {
+    if (r->nconfiguration_keys < 0)
+        return 1;
+    for (int32_t i = 0; i < r->nconfiguration_keys; i++)
+        if (rill__str_eq(r->configuration_keys[i], name))
+            return 1;
+    return 0;
+}
+
+static rill_str err_msg(rill_arena *a, const char *msg) {
+    char *p = arena_strdup(a, msg);
+    return p ? rill__str(p) : rill__str_null();
+}
+
+int rill__h_describe_configs(rill_req *q) {
+    rill_server *srv = q->srv;
+    rill_arena *a = &srv->arena;
+    rill_describe_configs_req req;
+    if (!RILL_REQ_DECODE(q, describe_configs, &req))
+        return -1;
+    rill_describe_configs_resp m;
+    memset(&m, 0, sizeof(m));
+    m.nresults = req.nresources;
+    if (!RILL_REQ_ARRAY(q, m.results, req.nresources))
+        return -1;
+    char self[16];
+    snprintf(self, sizeof(self), "%d", (int)srv->cfg->node_id);
+    for (int32_t i = 0; i < req.nresources; i++) {
+        const rill_describe_configs_resource *rr = &req.resources[i];
+        rill_describe_configs_result *res = &m.results[i];
+        res->resource_type = rr->resource_type;
+        res->resource_name = rr->resource_name;
+        res->error_message = rill__str_null();
+        rill_cfg_entry *e = NULL;
+        int32_t n = 0;
+        char msg[320];
+        if (rr->resource_type == RILL_CONFIG_RESOURCE_TOPIC) {
+            char name[RILL_TOPIC_NAME_MAX + 1];
+            const rill_topic *tp = rill__topic_cstr(rr->resource_name, name, sizeof(name)) == 0
+                                       ? rill__topics_find(rill__storage_topics(srv->st), name)
+                                       : NULL;
+            if (!tp) {
+                res->error_code = RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                snprintf(msg, sizeof(msg), "Topic '%.*s' does not exist.",
+                         (int)(rr->resource_name.len > 0 ? rr->resource_name.len : 0),
+                         rr->resource_name.ptr ? rr->resource_name.ptr : "");
+            } else if (rill__topic_configs(srv, tp, a, &e, &n) != 0) {
+                return -1;
+            }
+        } else if (rr->resource_type == RILL_CONFIG_RESOURCE_BROKER) {
+            if (rr->resource_name.len > 0 && !rill__str_eq(rr->resource_name, self)) {
+                res->error_code = RILL_ERR_INVALID_REQUEST;
+                snprintf(msg, sizeof(msg), "Unexpected broker id, expected %s", self);
+            } else if (broker_configs(srv, a, &e, &n) != 0) {
+                return -1;
+            }
+        } else if (rr->resource_type != RILL_CONFIG_RESOURCE_BROKER_LOGGER) {
+            res->error_code = RILL_ERR_INVALID_REQUEST;
+            snprintf(msg, sizeof(msg), "Unsupported resource type %d", (int)rr->resource_type);
+        }
+        if (res->error_code) {
+            rill__req_error(q, res->error_code);
+            res->error_message = err_msg(a, msg);
+            continue;
+        }
+        if (!RILL_REQ_ARRAY(q, res->configs, n))
+            return -1;
+        int32_t k = 0;
+        for (int32_t j = 0; j < n; j++) {
+            if (!wanted(rr, e[j].name))
+                continue;
+            rill_describe_configs_entry *ce = &res->configs[k++];
+            ce->name = rill__str(e[j].name);
+            ce->value = rill__str(e[j].value);
+            ce->read_only = e[j].read_only;
+            ce->is_default = e[j].source == RILL_CFG_SOURCE_DEFAULT;
+            ce->config_source = e[j].source;
+            ce->config_type = e[j].type;
+            ce->documentation = rill__str_null();
+            if (req.include_synonyms) {
+                ce->synonyms = rill__arena_calloc(a, 1, sizeof(*ce->synonyms));
+                if (!ce->synonyms)
+                    return -1;
+                ce->synonyms[0].name = ce->name;
+                ce->synonyms[0].value = ce->value;
+                ce->synonyms[0].source = e[j].source;
+                ce->nsynonyms = 1;
+            }
+        }
+        res->nconfigs = k;
+    }
+    return RILL_REQ_REPLY(q, describe_configs, &m);
+}
