@@ -356,7 +356,8 @@ static void broker_on_down(rill_conn *c, void *ctx, int err, const char *reason)
     }
     b->state = RILL_CB_DOWN;
     b->fails++;
-    int lvl = was_up ? RILL_LOG_INFO : RILL_LOG_WARNING;
+    /* The first failure is news; the same failure again is not. */
+    int lvl = was_up ? RILL_LOG_INFO : b->fails > 1 ? RILL_LOG_DEBUG : RILL_LOG_WARNING;
     if (err == RILL_ERR_DESTROYED)
         lvl = RILL_LOG_DEBUG;
     RILL_LOG(cl->log, lvl, "broker", "%s: disconnected: %s", b->name, reason);
@@ -426,7 +427,7 @@ void rill__cluster_request(rill_cluster *cl, rill_cbroker *b, int16_t api, int16
     }
     int16_t v = rill__cbroker_pick(b, api, vmin, vmax);
     if (v < 0) {
-        RILL_LOG(cl->log, RILL_LOG_WARNING, "broker", "%s: no common version of %s (want %d-%d)",
+        RILL_LOG(cl->log, RILL_LOG_DEBUG, "broker", "%s: no common version of %s (want %d-%d)",
                  b->name, rill__api_name(api), vmin, vmax);
         cb(b->conn, RILL_ERR_UNSUPPORTED_FEATURE, -1, NULL, opaque);
         return;

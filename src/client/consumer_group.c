@@ -81,13 +81,24 @@ static void set_member_id(rill_consumer_t *c, rill_str id) {
     c->member_id = id.len > 0 ? strndup(id.ptr, (size_t)id.len) : NULL;
 }
 
+/* Waits before the next group request: retry.backoff.ms doubling with each
+ * consecutive failure up to reconnect.backoff.max.ms, so a coordinator that
+ * keeps failing is not hammered and the log is not flooded. */
+static void group_backoff(rill_consumer_t *c) {
+    int64_t ms = (int64_t)c->conf->retry_backoff_ms << (c->cg_fails < 12 ? c->cg_fails : 12);
+    if (ms > c->conf->reconnect_backoff_max_ms)
+        ms = c->conf->reconnect_backoff_max_ms;
+    c->cg_fails++;
+    c->cg_next_us = rill__mono_us() + ms * 1000;
+}
+
 static void coord_lost(rill_consumer_t *c, const char *why) {
-    RILL_LOG(&c->log, RILL_LOG_INFO, "cgrp", "group %s: coordinator lost: %s", c->conf->group_id,
-             why);
+    RILL_LOG(&c->log, c->cg_fails ? RILL_LOG_DEBUG : RILL_LOG_INFO, "cgrp",
+             "group %s: coordinator lost: %s", c->conf->group_id, why);
     c->coord_id = -1;
     if (c->cg != CG_NONE && c->cg != CG_LEAVING)
         c->cg = CG_FIND_COORD;
-    c->cg_next_us = rill__mono_us() + (int64_t)c->conf->retry_backoff_ms * 1000;
+    group_backoff(c);
 }
 
 /* Partitions currently assigned. */
@@ -609,6 +620,15 @@ static int on_join(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *o
     c->join_deadline_us = 0;
     if (c->cg != CG_JOIN)
         return 0;
+    if (err == RILL_ERR_UNSUPPORTED_FEATURE) {
+        if (!c->cg_fails)
+            rill__consumer_event(c, NULL, err,
+                                 "group %s: the coordinator does not support JoinGroup: consumer "
+                                 "groups need a broker with group support",
+                                 c->conf->group_id);
+        group_backoff(c);
+        return 0;
+    }
     if (err) {
         coord_lost(c, rill_err_name(err));
         return 0;
@@ -646,6 +666,7 @@ static int on_join(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *o
         return 0;
     }
     set_member_id(c, m.member_id);
+    c->cg_fails = 0;
     c->generation = m.generation_id;
     free(c->protocol);
     c->protocol = m.protocol_name.len > 0 ? strndup(m.protocol_name.ptr, (size_t)m.protocol_name.len)

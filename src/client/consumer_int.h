@@ -166,6 +166,7 @@ struct rill_consumer {
     int32_t coord_id;
     bool coord_inflight;
     int64_t cg_next_us;
+    int cg_fails; /* consecutive failed group requests, for the backoff */
     char *member_id;
     int32_t generation;
     char *protocol; /* chosen assignor */
