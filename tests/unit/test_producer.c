@@ -209,6 +209,35 @@ static void java_partitions_for_keys(void **state) {
     rill_conf_destroy(c);
 }
 
+static int stats_calls;
+static char stats_last[4096];
+
+static void stats_cb(void *opaque, const char *json, size_t len) {
+    (void)opaque;
+    stats_calls++;
+    snprintf(stats_last, sizeof(stats_last), "%.*s", (int)len, json);
+}
+
+static void stats_callback_from_poll(void **state) {
+    (void)state;
+    const char *kv[] = {"statistics.interval.ms", "100", "delivery.timeout.ms", "60000", NULL};
+    rill_conf_t *c = conf_with(kv);
+    rill_conf_set_stats_cb(c, stats_cb);
+    rill_producer_t *p = rill_producer_new(c, NULL, 0);
+    assert_int_equal(rill_produce(p, "t", -1, "k", 1, "v", 1, NULL, 0, 0, NULL), 0);
+    stats_calls = 0;
+    int64_t t0 = rill__mono_ms();
+    while (rill__mono_ms() - t0 < 450)
+        rill_poll(p, 50);
+    /* Every 100 ms, from rill_poll: about four times in 450 ms. */
+    assert_true(stats_calls >= 2 && stats_calls <= 6);
+    assert_non_null(strstr(stats_last, "\"msgs_queued\":1"));
+    assert_non_null(strstr(stats_last, "\"outq_msgs\":1"));
+    assert_non_null(strstr(stats_last, "\"brokers\":["));
+    rill_producer_destroy(p);
+    rill_conf_destroy(c);
+}
+
 int main(void) {
     pick_closed_port();
     const struct CMUnitTest tests[] = {
@@ -217,6 +246,7 @@ int main(void) {
         cmocka_unit_test(queue_full),
         cmocka_unit_test(unreachable_cluster_times_out),
         cmocka_unit_test(java_partitions_for_keys),
+        cmocka_unit_test(stats_callback_from_poll),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
