@@ -69,8 +69,8 @@ int main(int argc, char **argv) {
     int n = 0;
     for (int i = 3; i < argc || (argc <= 3 && i == 3); i++) {
         const char *msg = i < argc ? argv[i] : "message";
-        err = rill_produce(p, topic, RILL_PARTITION_ANY, NULL, 0, msg, strlen(msg), NULL, 0, 0,
-                           NULL);
+        err =
+            rill_produce(p, topic, RILL_PARTITION_ANY, NULL, 0, msg, strlen(msg), NULL, 0, 0, NULL);
         if (err) {
             fprintf(stderr, "produce: %s\n", rill_err_str(err));
             failed++;

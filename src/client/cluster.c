@@ -415,8 +415,9 @@ void rill__cluster_request(rill_cluster *cl, rill_cbroker *b, int16_t api, int16
             cb(b->conn, RILL_ERR_NO_MEMORY, -1, NULL, opaque);
             return;
         }
-        *d = (rill_deferred){NULL, api, vmin, vmax, enc, cb, opaque, timeout_ms,
-                             rill__mono_us() + (int64_t)timeout_ms * 1000};
+        *d = (rill_deferred){NULL,   api,        vmin,
+                             vmax,   enc,        cb,
+                             opaque, timeout_ms, rill__mono_us() + (int64_t)timeout_ms * 1000};
         if (b->dq_tail)
             b->dq_tail->next = d;
         else
@@ -508,8 +509,8 @@ static void apply_metadata(rill_cluster *cl, const rill_metadata_resp *m) {
                  mb->host.ptr ? mb->host.ptr : "");
         rill_cbroker *b = rill__cluster_broker(cl, mb->node_id);
         if (b && (strcmp(b->host, host) || b->port != mb->port)) {
-            RILL_LOG(cl->log, RILL_LOG_INFO, "metadata", "broker %d moved to %s:%d",
-                     mb->node_id, host, mb->port);
+            RILL_LOG(cl->log, RILL_LOG_INFO, "metadata", "broker %d moved to %s:%d", mb->node_id,
+                     host, mb->port);
             rill__conn_close(b->conn, RILL_ERR_TRANSPORT, "broker address changed");
             snprintf(b->host, sizeof(b->host), "%s", host);
             b->port = mb->port;

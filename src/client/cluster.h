@@ -50,7 +50,7 @@ struct rill_cbroker {
     int16_t apiver_try;      /* ApiVersions version for the next handshake */
     int64_t next_connect_us; /* reconnect backoff */
     int backoff_ms;
-    int fails; /* consecutive failed connects */
+    int fails;        /* consecutive failed connects */
     bool in_metadata; /* named by the latest Metadata response */
     int64_t last_used_us;
     rill_deferred *dq_head, *dq_tail; /* requests waiting for the handshake */
@@ -68,8 +68,8 @@ typedef struct rill_mpart {
 
 typedef struct rill_mtopic {
     char *name;
-    int16_t err;      /* topic-level error of the last Metadata answer */
-    int32_t npart;    /* 0 while unknown */
+    int16_t err;   /* topic-level error of the last Metadata answer */
+    int32_t npart; /* 0 while unknown */
     rill_mpart *parts;
     int64_t updated_us;
 } rill_mtopic;
@@ -103,9 +103,9 @@ struct rill_cluster {
 
     bool md_inflight;
     bool md_wanted;
-    int64_t md_next_us;      /* earliest time for the next Metadata request */
-    int64_t md_last_ok_us;   /* last successful answer */
-    int md_fast_ms;          /* backoff between urgent refreshes */
+    int64_t md_next_us;    /* earliest time for the next Metadata request */
+    int64_t md_last_ok_us; /* last successful answer */
+    int md_fast_ms;        /* backoff between urgent refreshes */
     char md_reason[128];
 };
 
@@ -135,8 +135,7 @@ void rill__cluster_md_refresh(rill_cluster *cl, const char *reason, bool urgent)
 rill_cbroker *rill__cluster_broker(rill_cluster *cl, int32_t id);
 /* The broker with this id, added with host:port if metadata has not named it
  * yet (a coordinator from FindCoordinator). */
-rill_cbroker *rill__cluster_broker_ensure(rill_cluster *cl, int32_t id, const char *host,
-                                          int port);
+rill_cbroker *rill__cluster_broker_ensure(rill_cluster *cl, int32_t id, const char *host, int port);
 /* An UP broker for control requests (least recently used), or NULL; starts a
  * connection when none is up. */
 rill_cbroker *rill__cluster_any_broker(rill_cluster *cl, bool connect);

@@ -91,8 +91,8 @@ void rill__consumer_event(rill_consumer_t *c, ctp *tp, rill_err_t err, const cha
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    RILL_LOG(&c->log, err == RILL_ERR_PARTITION_EOF ? RILL_LOG_DEBUG : RILL_LOG_WARNING,
-             "consumer", "%s", msg);
+    RILL_LOG(&c->log, err == RILL_ERR_PARTITION_EOF ? RILL_LOG_DEBUG : RILL_LOG_WARNING, "consumer",
+             "%s", msg);
     chunk *ch = event_chunk(tp, err, msg);
     if (ch) {
         ch->msgs[0].version = -1; /* events are never stale */
@@ -395,9 +395,7 @@ rill_err_t rill_subscribe(rill_consumer_t *c, const char *const *topics, size_t 
     return run_cmd(c, k, 10000);
 }
 
-rill_err_t rill_unsubscribe(rill_consumer_t *c) {
-    return rill_subscribe(c, NULL, 0);
-}
+rill_err_t rill_unsubscribe(rill_consumer_t *c) { return rill_subscribe(c, NULL, 0); }
 
 rill_err_t rill_assign(rill_consumer_t *c, const rill_topic_partition_t *parts, size_t n) {
     if (!c || (n && !parts))
@@ -778,21 +776,13 @@ static void *io_main(void *arg) {
 
 /* ---- message accessors ---------------------------------------------------------- */
 
-rill_err_t rill_message_err(const rill_message_t *m) {
-    return m ? m->err : RILL_ERR_INVALID_ARG;
-}
+rill_err_t rill_message_err(const rill_message_t *m) { return m ? m->err : RILL_ERR_INVALID_ARG; }
 const char *rill_message_errstr(const rill_message_t *m) {
     return m && m->err && m->errstr ? m->errstr : "";
 }
-const char *rill_message_topic(const rill_message_t *m) {
-    return m ? m->topic : NULL;
-}
-int32_t rill_message_partition(const rill_message_t *m) {
-    return m ? m->partition : -1;
-}
-int64_t rill_message_offset(const rill_message_t *m) {
-    return m ? m->offset : -1;
-}
+const char *rill_message_topic(const rill_message_t *m) { return m ? m->topic : NULL; }
+int32_t rill_message_partition(const rill_message_t *m) { return m ? m->partition : -1; }
+int64_t rill_message_offset(const rill_message_t *m) { return m ? m->offset : -1; }
 int64_t rill_message_timestamp(const rill_message_t *m, int *log_append_time) {
     if (log_append_time)
         *log_append_time = m ? m->log_append_time : 0;

@@ -89,8 +89,8 @@ static void reset_offset(rill_consumer_t *c, ctp *tp, const char *why) {
     default:
         tp->state = TP_ERROR;
         rill__consumer_event(c, tp, RILL_ERR_OFFSET_OUT_OF_RANGE,
-                             "%s [%d]: %s and auto.offset.reset is none", tp->topic,
-                             tp->partition, why);
+                             "%s [%d]: %s and auto.offset.reset is none", tp->topic, tp->partition,
+                             why);
     }
 }
 
@@ -117,9 +117,8 @@ static int enc_list_offsets(rill_buf *b, int16_t ver, void *opaque) {
         ts[i].npartitions = 1;
         ps[i].partition_index = rq->tps[i]->partition;
         ps[i].current_leader_epoch = -1;
-        ps[i].timestamp = rq->tps[i]->reset_to == RILL_OFFSET_BEGINNING
-                              ? RILL_LIST_OFFSETS_EARLIEST
-                              : RILL_LIST_OFFSETS_LATEST;
+        ps[i].timestamp = rq->tps[i]->reset_to == RILL_OFFSET_BEGINNING ? RILL_LIST_OFFSETS_EARLIEST
+                                                                        : RILL_LIST_OFFSETS_LATEST;
         ps[i].max_num_offsets = 1;
     }
     rill_list_offsets_req req = {-1, 0, ts, rq->n};
@@ -172,8 +171,8 @@ static int on_list_offsets(rill_conn *conn, int err, int16_t ver, rill_rd *body,
         }
         rill__tp_backoff(c, tp, now);
         if (perr > 0 && !rill_err_is_retriable(perr))
-            rill__consumer_event(c, tp, perr, "%s [%d]: ListOffsets: %s", tp->topic,
-                                 tp->partition, rill_err_name(perr));
+            rill__consumer_event(c, tp, perr, "%s [%d]: ListOffsets: %s", tp->topic, tp->partition,
+                                 rill_err_name(perr));
         rill__cluster_md_refresh(&c->cl, "ListOffsets failed", false);
     }
     free(rq);
@@ -285,7 +284,7 @@ static void fill_msg(rill_message_t *m, ctp *tp, const rill_record *rec, int lat
 /* Is producer pid's data at `offset` part of an aborted transaction? */
 typedef struct aborted_set {
     const rill_fetch_aborted_txn *list;
-    int32_t n, next;   /* list sorted by first_offset; next not yet active */
+    int32_t n, next;    /* list sorted by first_offset; next not yet active */
     int64_t active[64]; /* producer ids whose transaction is being aborted */
     int nactive;
 } aborted_set;
@@ -413,8 +412,8 @@ static void take_records(rill_consumer_t *c, ctp *tp, const rill_fetch_resp_part
             }
             if (r < 0) {
                 fail = it.err;
-                snprintf(why, sizeof(why), "bad legacy message set at offset %" PRId64 ": %s",
-                         pos, rill_err_name(it.err));
+                snprintf(why, sizeof(why), "bad legacy message set at offset %" PRId64 ": %s", pos,
+                         rill_err_name(it.err));
             }
             if (fail)
                 break;
@@ -703,9 +702,8 @@ void rill__fetch_step(rill_consumer_t *c, int64_t now) {
             for (int k = 0; k < fr->n; k++)
                 fr->p[k].tp->op_inflight = true;
             c->fetch_inflight[bi] = true;
-            rill__cluster_request(&c->cl, b, RILL_API_FETCH, 4, FETCH_MAX_VER, enc_fetch,
-                                  on_fetch, fr,
-                                  c->conf->request_timeout_ms + c->conf->fetch_max_wait_ms);
+            rill__cluster_request(&c->cl, b, RILL_API_FETCH, 4, FETCH_MAX_VER, enc_fetch, on_fetch,
+                                  fr, c->conf->request_timeout_ms + c->conf->fetch_max_wait_ms);
         }
     }
 }

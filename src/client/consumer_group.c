@@ -165,8 +165,8 @@ static int enc_commit(rill_buf *b, int16_t ver, void *opaque) {
     req.group_id = rill__str(c->conf->group_id);
     req.generation_id = member ? c->generation : -1;
     req.member_id = rill__str(member && c->member_id ? c->member_id : "");
-    req.group_instance_id = ver >= 7 && member ? rill__str(c->conf->group_instance_id)
-                                               : rill__str_null();
+    req.group_instance_id =
+        ver >= 7 && member ? rill__str(c->conf->group_instance_id) : rill__str_null();
     req.retention_time_ms = -1;
     req.topics = ts;
     req.ntopics = nt;
@@ -416,8 +416,9 @@ static int on_ofetch(rill_conn *conn, int err, int16_t ver, rill_rd *body, void 
         }
         if (off >= 0) {
             tp->committed = off;
-            RILL_LOG(&c->log, RILL_LOG_DEBUG, "cgrp", "%s [%d]: resuming at committed offset %" PRId64,
-                     tp->topic, tp->partition, off);
+            RILL_LOG(&c->log, RILL_LOG_DEBUG, "cgrp",
+                     "%s [%d]: resuming at committed offset %" PRId64, tp->topic, tp->partition,
+                     off);
             rill__tp_start(c, tp, off);
         } else {
             switch (c->conf->auto_offset_reset) {
@@ -468,9 +469,10 @@ static void init_positions(rill_consumer_t *c, int64_t now) {
             tp->backoff_until_us > now)
             continue;
         if (!c->conf->group_id || !*c->conf->group_id) {
-            rill__tp_start(c, tp, c->conf->auto_offset_reset == RILL_OFFSET_RESET_EARLIEST
-                                      ? RILL_OFFSET_BEGINNING
-                                      : RILL_OFFSET_END);
+            rill__tp_start(c, tp,
+                           c->conf->auto_offset_reset == RILL_OFFSET_RESET_EARLIEST
+                               ? RILL_OFFSET_BEGINNING
+                               : RILL_OFFSET_END);
             continue;
         }
         if (!coordinator(c)) {
@@ -512,8 +514,7 @@ static int on_findc(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *
     }
     rill__arena_reset(&c->arena);
     rill_find_coordinator_resp m;
-    if (rill__find_coordinator_resp_decode(body, ver, &m, &c->arena) != 0 ||
-        m.ncoordinators < 1) {
+    if (rill__find_coordinator_resp_decode(body, ver, &m, &c->arena) != 0 || m.ncoordinators < 1) {
         c->cg_next_us = now + (int64_t)c->conf->retry_backoff_ms * 1000;
         return -1;
     }
@@ -669,8 +670,9 @@ static int on_join(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *o
     c->cg_fails = 0;
     c->generation = m.generation_id;
     free(c->protocol);
-    c->protocol = m.protocol_name.len > 0 ? strndup(m.protocol_name.ptr, (size_t)m.protocol_name.len)
-                                          : strdup("range");
+    c->protocol = m.protocol_name.len > 0
+                      ? strndup(m.protocol_name.ptr, (size_t)m.protocol_name.len)
+                      : strdup("range");
     c->is_leader = rill__str_eq(m.leader, c->member_id);
     free_members(c);
     if (c->is_leader && m.nmembers > 0) {
@@ -679,8 +681,9 @@ static int on_join(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *o
             c->nmembers = m.nmembers;
             for (int32_t i = 0; i < m.nmembers; i++) {
                 gmember *g = &c->members[i];
-                g->member_id = strndup(m.members[i].member_id.ptr ? m.members[i].member_id.ptr : "",
-                                       m.members[i].member_id.len > 0 ? (size_t)m.members[i].member_id.len : 0);
+                g->member_id = strndup(
+                    m.members[i].member_id.ptr ? m.members[i].member_id.ptr : "",
+                    m.members[i].member_id.len > 0 ? (size_t)m.members[i].member_id.len : 0);
                 if (m.members[i].group_instance_id.len >= 0)
                     g->instance_id = strndup(m.members[i].group_instance_id.ptr,
                                              (size_t)m.members[i].group_instance_id.len);
@@ -950,7 +953,8 @@ static void apply_assignment(rill_consumer_t *c, const uint8_t *data, int32_t le
     }
     for (int i = 0; i < nadd; i++)
         rill__tp_start(c, added[i], RILL_OFFSET_STORED);
-    RILL_LOG(&c->log, RILL_LOG_INFO, "cgrp", "group %s: generation %d: %d partition(s) assigned (%d new, %d revoked)",
+    RILL_LOG(&c->log, RILL_LOG_INFO, "cgrp",
+             "group %s: generation %d: %d partition(s) assigned (%d new, %d revoked)",
              c->conf->group_id, c->generation, nfresh, nadd, nrev);
     if (nadd || !cooperative(c))
         rill__consumer_rebalance_event(c, RILL_REBALANCE_ASSIGN, added, nadd);
@@ -1027,8 +1031,8 @@ static int on_hb(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *opa
         coord_lost(c, rill_err_name(m.error_code));
         break;
     default:
-        RILL_LOG(&c->log, RILL_LOG_WARNING, "cgrp", "group %s: heartbeat: %s",
-                 c->conf->group_id, rill_err_name(m.error_code));
+        RILL_LOG(&c->log, RILL_LOG_WARNING, "cgrp", "group %s: heartbeat: %s", c->conf->group_id,
+                 rill_err_name(m.error_code));
     }
     return 0;
 }
@@ -1147,9 +1151,7 @@ void rill__group_subscribe(rill_consumer_t *c, char **topics, size_t n) {
     c->cg_next_us = 0;
 }
 
-void rill__group_rebalance_done(rill_consumer_t *c) {
-    c->rebalance_pending_ack = false;
-}
+void rill__group_rebalance_done(rill_consumer_t *c) { c->rebalance_pending_ack = false; }
 
 void rill__group_step(rill_consumer_t *c, int64_t now) {
     /* Close waits for its commits. */
@@ -1242,8 +1244,8 @@ void rill__group_step(rill_consumer_t *c, int64_t now) {
             return; /* let the pre-rebalance commit land with our generation */
         c->rejoin = false;
         c->join_deadline_us = now + (int64_t)(c->conf->max_poll_interval_ms + 5000) * 1000;
-        rill__cluster_request(&c->cl, b, RILL_API_JOIN_GROUP, 0, JOIN_MAX_VER, enc_join, on_join,
-                              c, c->conf->max_poll_interval_ms + 5000);
+        rill__cluster_request(&c->cl, b, RILL_API_JOIN_GROUP, 0, JOIN_MAX_VER, enc_join, on_join, c,
+                              c->conf->max_poll_interval_ms + 5000);
         return;
     }
     case CG_SYNC: {

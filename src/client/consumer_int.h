@@ -84,9 +84,9 @@ struct ctp {
     int64_t hwm;
     bool eof_sent;
     /* lock */
-    int64_t app_pos;      /* next offset poll hands out; -1 unknown */
-    int64_t committed;    /* (I/O) last offset committed or fetched from the group */
-    int32_t version;      /* bumped on seek / reassign: drops queued messages */
+    int64_t app_pos;   /* next offset poll hands out; -1 unknown */
+    int64_t committed; /* (I/O) last offset committed or fetched from the group */
+    int32_t version;   /* bumped on seek / reassign: drops queued messages */
     size_t queued_bytes;
     bool paused;
 };
@@ -118,11 +118,11 @@ typedef struct cmd {
 } cmd;
 
 typedef enum {
-    CG_NONE = 0,   /* no group (assign mode, or not subscribed) */
-    CG_FIND_COORD, /* FindCoordinator */
+    CG_NONE = 0,    /* no group (assign mode, or not subscribed) */
+    CG_FIND_COORD,  /* FindCoordinator */
     CG_WAIT_REVOKE, /* application handling the revoke before joining */
-    CG_JOIN,       /* JoinGroup in flight or to send */
-    CG_SYNC,       /* SyncGroup in flight or to send */
+    CG_JOIN,        /* JoinGroup in flight or to send */
+    CG_SYNC,        /* SyncGroup in flight or to send */
     CG_STABLE,
     CG_LEAVING,
 } cg_state;

@@ -5,8 +5,8 @@
  * they wait.  The I/O side is in sender.c.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,11 +233,13 @@ int rill__ua_next(rill_rd *r, ua_msg *m) {
     TAKE(m->ts);
     TAKE(m->opaque);
     TAKE(m->klen);
-    m->key = m->klen > 0 ? rill__rd_take(r, (size_t)m->klen)
-                         : m->klen == 0 ? (const uint8_t *)"" : NULL;
+    m->key = m->klen > 0    ? rill__rd_take(r, (size_t)m->klen)
+             : m->klen == 0 ? (const uint8_t *)""
+                            : NULL;
     TAKE(m->vlen);
-    m->val = m->vlen > 0 ? rill__rd_take(r, (size_t)m->vlen)
-                         : m->vlen == 0 ? (const uint8_t *)"" : NULL;
+    m->val = m->vlen > 0    ? rill__rd_take(r, (size_t)m->vlen)
+             : m->vlen == 0 ? (const uint8_t *)""
+                            : NULL;
     TAKE(m->nh);
     for (int32_t k = 0; k < m->nh && !r->err; k++) {
         int32_t nl = 0, vl = -1;
@@ -260,9 +262,8 @@ int rill__ua_next(rill_rd *r, ua_msg *m) {
 
 /* Keeps a message whose topic's partitions are not known yet. */
 static rill_err_t ua_put(rill_producer_t *p, ptopic *t, int32_t partition, const void *key,
-                         int32_t klen, const void *value, int32_t vlen,
-                         const rill_header_t *hdrs, size_t nhdrs, int64_t ts, void *opaque,
-                         int64_t now_us) {
+                         int32_t klen, const void *value, int32_t vlen, const rill_header_t *hdrs,
+                         size_t nhdrs, int64_t ts, void *opaque, int64_t now_us) {
     rill_buf *u = &t->ua;
     size_t before = u->len;
     int32_t nh = (int32_t)nhdrs;
@@ -296,8 +297,8 @@ static rill_err_t ua_put(rill_producer_t *p, ptopic *t, int32_t partition, const
     return 0;
 }
 
-rill_err_t rill_produce(rill_producer_t *p, const char *topic, int32_t partition,
-                        const void *key, size_t key_len, const void *value, size_t value_len,
+rill_err_t rill_produce(rill_producer_t *p, const char *topic, int32_t partition, const void *key,
+                        size_t key_len, const void *value, size_t value_len,
                         const rill_header_t *headers, size_t header_cnt, int64_t timestamp,
                         void *msg_opaque) {
     if (!p || !topic || !*topic || partition < RILL_PARTITION_ANY || (header_cnt && !headers))
@@ -491,9 +492,7 @@ int rill_poll(rill_producer_t *p, int timeout_ms) {
     return n;
 }
 
-int rill_outq_len(rill_producer_t *p) {
-    return p ? (int)atomic_load(&p->out_msgs) : 0;
-}
+int rill_outq_len(rill_producer_t *p) { return p ? (int)atomic_load(&p->out_msgs) : 0; }
 
 rill_err_t rill_flush(rill_producer_t *p, int timeout_ms) {
     if (!p)
@@ -562,8 +561,8 @@ rill_producer_t *rill_producer_new(const rill_conf_t *conf, char *errstr, size_t
     p->pid = -1;
     p->epoch = -1;
     rill_cluster_hooks hooks = {rill__sender_on_metadata, rill__sender_on_broker_up, NULL, p};
-    if (!p->loop || rill__cluster_init(&p->cl, p->conf, &p->log, p->loop, &hooks, errstr,
-                                       errstr_size) != 0) {
+    if (!p->loop ||
+        rill__cluster_init(&p->cl, p->conf, &p->log, p->loop, &hooks, errstr, errstr_size) != 0) {
         if (!p->loop)
             snprintf(errstr, errstr_size, "cannot create event loop");
         rill__loop_destroy(p->loop);
@@ -615,10 +614,10 @@ void rill_producer_destroy(rill_producer_t *p) {
         rill__rd_init(&r, t->ua.data, t->ua.len);
         static ua_msg m; /* large; destroy is not reentrant per handle */
         for (int32_t k = 0; k < t->ua_cnt && rill__ua_next(&r, &m) == 0; k++)
-            rill__producer_report_one(
-                p, t, m.part, m.ts, m.opaque,
-                (uint64_t)(m.klen > 0 ? m.klen : 0) + (uint64_t)(m.vlen > 0 ? m.vlen : 0),
-                RILL_ERR_DESTROYED);
+            rill__producer_report_one(p, t, m.part, m.ts, m.opaque,
+                                      (uint64_t)(m.klen > 0 ? m.klen : 0) +
+                                          (uint64_t)(m.vlen > 0 ? m.vlen : 0),
+                                      RILL_ERR_DESTROYED);
         t->ua_cnt = 0;
     }
     fail_list(p, p->closed_head, RILL_ERR_DESTROYED);
@@ -679,18 +678,17 @@ size_t rill_producer_stats_json(rill_producer_t *p, char *buf, size_t size) {
     rill_producer_stats_t s;
     rill_producer_stats(p, &s);
     char tmp[8192];
-    int n = snprintf(tmp, sizeof(tmp),
-                     "{\"client_id\":\"%s\",\"type\":\"producer\",\"ts_ms\":%lld,"
-                     "\"msgs_queued\":%" PRIu64 ",\"bytes_queued\":%" PRIu64
-                     ",\"msgs_sent\":%" PRIu64 ",\"bytes_sent\":%" PRIu64
-                     ",\"msgs_acked\":%" PRIu64 ",\"bytes_acked\":%" PRIu64
-                     ",\"msgs_failed\":%" PRIu64 ",\"batches_sent\":%" PRIu64
-                     ",\"requests_sent\":%" PRIu64 ",\"retries\":%" PRIu64
-                     ",\"outq_msgs\":%" PRIu64 ",\"outq_bytes\":%" PRIu64 ",\"brokers\":[",
-                     p->conf->client_id ? p->conf->client_id : "", (long long)rill__wall_ms(),
-                     s.msgs_queued, s.bytes_queued, s.msgs_sent, s.bytes_sent, s.msgs_acked,
-                     s.bytes_acked, s.msgs_failed, s.batches_sent, s.requests_sent, s.retries,
-                     s.outq_msgs, s.outq_bytes);
+    int n = snprintf(
+        tmp, sizeof(tmp),
+        "{\"client_id\":\"%s\",\"type\":\"producer\",\"ts_ms\":%lld,"
+        "\"msgs_queued\":%" PRIu64 ",\"bytes_queued\":%" PRIu64 ",\"msgs_sent\":%" PRIu64
+        ",\"bytes_sent\":%" PRIu64 ",\"msgs_acked\":%" PRIu64 ",\"bytes_acked\":%" PRIu64
+        ",\"msgs_failed\":%" PRIu64 ",\"batches_sent\":%" PRIu64 ",\"requests_sent\":%" PRIu64
+        ",\"retries\":%" PRIu64 ",\"outq_msgs\":%" PRIu64 ",\"outq_bytes\":%" PRIu64
+        ",\"brokers\":[",
+        p->conf->client_id ? p->conf->client_id : "", (long long)rill__wall_ms(), s.msgs_queued,
+        s.bytes_queued, s.msgs_sent, s.bytes_sent, s.msgs_acked, s.bytes_acked, s.msgs_failed,
+        s.batches_sent, s.requests_sent, s.retries, s.outq_msgs, s.outq_bytes);
     /* Per-broker figures belong to the I/O thread, which publishes them
      * here under the lock once a second. */
     pthread_mutex_lock(&p->lock);

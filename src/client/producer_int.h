@@ -69,7 +69,7 @@ typedef struct ppart {
     pbatch *q_head, *q_tail; /* unacknowledged batches, in send order */
     int inflight;
     int32_t inflight_to; /* broker the in-flight batches went to */
-    bool retrying; /* a batch must be resent: drain in-flight first */
+    bool retrying;       /* a batch must be resent: drain in-flight first */
     int32_t next_seq;
 } ppart;
 
@@ -88,7 +88,7 @@ struct ptopic {
 
 typedef enum {
     IDEMP_OFF = 0,
-    IDEMP_NEED_PID,  /* must (re)acquire a producer id before sending */
+    IDEMP_NEED_PID, /* must (re)acquire a producer id before sending */
     IDEMP_REQUESTING,
     IDEMP_ASSIGNED,
     IDEMP_FATAL,

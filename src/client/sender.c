@@ -60,9 +60,7 @@ static void q_remove(ppart *pp, pbatch *b) {
     b->next = NULL;
 }
 
-static ppart *part_of(pbatch *b) {
-    return &b->t->parts[b->partition];
-}
+static ppart *part_of(pbatch *b) { return &b->t->parts[b->partition]; }
 
 /* ---- unassigned messages -------------------------------------------------- */
 
@@ -141,7 +139,8 @@ void rill__sender_on_metadata(void *owner, rill_cluster *cl) {
             t->unknown_since_us = 0;
         else if (mt->err && !t->unknown_since_us)
             t->unknown_since_us = now;
-        if (mt->err == RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION || mt->err == RILL_ERR_LEADER_NOT_AVAILABLE)
+        if (mt->err == RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION ||
+            mt->err == RILL_ERR_LEADER_NOT_AVAILABLE)
             rill__cluster_md_refresh(cl, "topic not ready", false);
         if (t->ua_cnt) {
             bool fail = false;
@@ -340,14 +339,16 @@ static void retry_batch(rill_producer_t *p, pbatch *b, int err, int64_t now) {
     b->state = PB_WAITING;
     b->attempts++;
     atomic_fetch_add(&p->st_retries, 1);
-    int64_t backoff = (int64_t)p->conf->retry_backoff_ms << (b->attempts > 10 ? 10 : b->attempts - 1);
+    int64_t backoff = (int64_t)p->conf->retry_backoff_ms
+                      << (b->attempts > 10 ? 10 : b->attempts - 1);
     if (backoff > p->conf->retry_backoff_max_ms)
         backoff = p->conf->retry_backoff_max_ms;
     b->retry_at_us = now + backoff * 1000;
     if (p->idemp != IDEMP_OFF)
         pp->retrying = true;
-    RILL_LOG(&p->log, RILL_LOG_DEBUG, "producer", "%s [%d]: retrying %d message(s) (attempt %d): %s",
-             b->t->name, b->partition, b->cnt, b->attempts + 1, rill_err_name(err));
+    RILL_LOG(&p->log, RILL_LOG_DEBUG, "producer",
+             "%s [%d]: retrying %d message(s) (attempt %d): %s", b->t->name, b->partition, b->cnt,
+             b->attempts + 1, rill_err_name(err));
 }
 
 static void batch_done(rill_producer_t *p, pbatch *b, int err) {
@@ -357,9 +358,7 @@ static void batch_done(rill_producer_t *p, pbatch *b, int err) {
 }
 
 /* Is b the first unacknowledged batch of its partition? */
-static bool is_first(pbatch *b) {
-    return part_of(b)->q_head == b;
-}
+static bool is_first(pbatch *b) { return part_of(b)->q_head == b; }
 
 static void handle_partition(rill_producer_t *p, pbatch *b, int err, int64_t base_offset,
                              int64_t append_time, const char *msg, int64_t now) {
@@ -381,9 +380,8 @@ static void handle_partition(rill_producer_t *p, pbatch *b, int err, int64_t bas
             break;
         if (err == RILL_ERR_UNKNOWN_PRODUCER_ID || is_first(b)) {
             /* The broker has lost (or never had) our sequence state. */
-            RILL_LOG(&p->log, RILL_LOG_WARNING, "eos",
-                     "%s [%d]: %s: starting a new producer epoch", b->t->name, b->partition,
-                     rill_err_name(err));
+            RILL_LOG(&p->log, RILL_LOG_WARNING, "eos", "%s [%d]: %s: starting a new producer epoch",
+                     b->t->name, b->partition, rill_err_name(err));
             if (p->idemp == IDEMP_ASSIGNED)
                 p->idemp = IDEMP_NEED_PID;
         }
@@ -462,8 +460,7 @@ static int on_produce(rill_conn *c, int err, int16_t ver, rill_rd *body, void *o
     bool ok = false;
     if (!err) {
         rill__arena_reset(&p->arena);
-        ok = rill__produce_resp_decode(body, ver, &m, &p->arena) == 0 &&
-             rill__rd_remain(body) == 0;
+        ok = rill__produce_resp_decode(body, ver, &m, &p->arena) == 0 && rill__rd_remain(body) == 0;
         if (!ok) {
             rc = -1;
             err = RILL_ERR_BAD_MSG;

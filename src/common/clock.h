@@ -15,9 +15,7 @@ static inline int64_t rill__mono_us(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
-static inline int64_t rill__mono_ms(void) {
-    return rill__mono_us() / 1000;
-}
+static inline int64_t rill__mono_ms(void) { return rill__mono_us() / 1000; }
 static inline int64_t rill__wall_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -7,9 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline uint16_t rill__ld16(const uint8_t *p) {
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
+static inline uint16_t rill__ld16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline uint32_t rill__ld32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }

@@ -52,8 +52,8 @@ void rill__vlog(const rill_logger *lg, int level, const char *component, const c
     char ts[32];
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
     fprintf(stderr, "%s.%03dZ %-5s %s%s%s: %s\n", ts, (int)(tv.tv_usec / 1000),
-            rill__log_level_name(level), lg && lg->name ? lg->name : "",
-            lg && lg->name ? " " : "", component, msg);
+            rill__log_level_name(level), lg && lg->name ? lg->name : "", lg && lg->name ? " " : "",
+            component, msg);
 }
 
 void rill__log(const rill_logger *lg, int level, const char *component, const char *fmt, ...) {

@@ -40,10 +40,10 @@ void rill__vlog(const rill_logger *lg, int level, const char *component, const c
 int rill__log_level_parse(const char *s);
 const char *rill__log_level_name(int level);
 
-#define RILL_LOG(lg, lvl, comp, ...)                                                              \
-    do {                                                                                          \
-        if ((lg) && (lvl) <= (lg)->level)                                                         \
-            rill__log((lg), (lvl), (comp), __VA_ARGS__);                                          \
+#define RILL_LOG(lg, lvl, comp, ...)                                                               \
+    do {                                                                                           \
+        if ((lg) && (lvl) <= (lg)->level)                                                          \
+            rill__log((lg), (lvl), (comp), __VA_ARGS__);                                           \
     } while (0)
 
 #endif

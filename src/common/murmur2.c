@@ -12,8 +12,8 @@ uint32_t rill__murmur2(const void *key, size_t len) {
 
     for (size_t i = 0; i < n4; i++) {
         const uint8_t *q = d + i * 4;
-        uint32_t k = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
-                     (uint32_t)q[3] << 24;
+        uint32_t k =
+            (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
         k *= m;
         k ^= k >> r;
         k *= m;

@@ -17,9 +17,7 @@
 static inline uint64_t rill__zigzag64(int64_t v) {
     return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
 }
-static inline int64_t rill__unzigzag64(uint64_t v) {
-    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
+static inline int64_t rill__unzigzag64(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
 /* Writes v at p; returns the number of bytes written (1..10). */
 static inline size_t rill__uvarint_put(uint8_t *p, uint64_t v) {
@@ -45,17 +43,15 @@ static inline size_t rill__uvarint_len(uint64_t v) {
     }
     return n;
 }
-static inline size_t rill__varint_len(int64_t v) {
-    return rill__uvarint_len(rill__zigzag64(v));
-}
+static inline size_t rill__varint_len(int64_t v) { return rill__uvarint_len(rill__zigzag64(v)); }
 
 /*
  * Reads an unsigned varint of at most `maxbytes` bytes (5 for 32-bit, 10 for
  * 64-bit values).  Returns the number of bytes consumed, or 0 when the input
  * is truncated or the encoding is too long.
  */
-static inline size_t rill__uvarint_get(const uint8_t *p, const uint8_t *end,
-                                       size_t maxbytes, uint64_t *out) {
+static inline size_t rill__uvarint_get(const uint8_t *p, const uint8_t *end, size_t maxbytes,
+                                       uint64_t *out) {
     uint64_t v = 0;
     unsigned shift = 0;
     for (size_t i = 0; i < maxbytes && p + i < end; i++) {

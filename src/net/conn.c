@@ -39,10 +39,10 @@ struct rill_conn {
     int32_t max_frame;
     rill_conn_state state;
 
-    rill_buf out;      /* frames waiting to be written */
-    size_t req_start;  /* offset of the frame being encoded */
+    rill_buf out;     /* frames waiting to be written */
+    size_t req_start; /* offset of the frame being encoded */
     int16_t req_api, req_ver;
-    rill_buf in;       /* bytes read, not yet a whole frame */
+    rill_buf in; /* bytes read, not yet a whole frame */
     int32_t next_corr;
 
     slot *q; /* ring of in-flight requests */
@@ -52,8 +52,7 @@ struct rill_conn {
 };
 
 rill_conn *rill__conn_new(rill_loop *loop, const rill_logger *log, const char *name,
-                          const rill_conn_handler *h, const char *client_id,
-                          int32_t max_frame) {
+                          const rill_conn_handler *h, const char *client_id, int32_t max_frame) {
     rill_conn *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
@@ -81,21 +80,11 @@ void rill__conn_destroy(rill_conn *c) {
     free(c);
 }
 
-rill_conn_state rill__conn_state(const rill_conn *c) {
-    return c->state;
-}
-const char *rill__conn_name(const rill_conn *c) {
-    return c->name;
-}
-int rill__conn_inflight(const rill_conn *c) {
-    return c->qlen;
-}
-size_t rill__conn_outq_bytes(const rill_conn *c) {
-    return c->out.len;
-}
-int64_t rill__conn_last_rtt_us(const rill_conn *c) {
-    return c->last_rtt_us;
-}
+rill_conn_state rill__conn_state(const rill_conn *c) { return c->state; }
+const char *rill__conn_name(const rill_conn *c) { return c->name; }
+int rill__conn_inflight(const rill_conn *c) { return c->qlen; }
+size_t rill__conn_outq_bytes(const rill_conn *c) { return c->out.len; }
+int64_t rill__conn_last_rtt_us(const rill_conn *c) { return c->last_rtt_us; }
 
 static void fail_all(rill_conn *c, int err) {
     /* Pop before calling: a callback may queue new requests. */
@@ -207,8 +196,12 @@ int rill__conn_req_end(rill_conn *c, rill__resp_cb *cb, void *opaque, int timeou
     }
     rill__wr_patch32(&c->out, c->req_start, (int32_t)flen);
     int64_t now = rill__mono_us();
-    slot s = {.corr = c->next_corr++, .api_key = c->req_api, .api_version = c->req_ver,
-              .cb = cb, .opaque = opaque, .sent_us = now,
+    slot s = {.corr = c->next_corr++,
+              .api_key = c->req_api,
+              .api_version = c->req_ver,
+              .cb = cb,
+              .opaque = opaque,
+              .sent_us = now,
               .deadline_us = now + (int64_t)timeout_ms * 1000};
     if (c->next_corr == INT32_MAX)
         c->next_corr = 1;
@@ -249,12 +242,12 @@ static int handle_frame(rill_conn *c, const uint8_t *p, size_t n) {
     slot s = c->q[c->qhead];
     rill_rd r;
     rill__rd_init(&r, p, n);
-    int32_t corr = rill__resp_header_read(&r, rill__api_resp_header_flexible(s.api_key,
-                                                                             s.api_version));
+    int32_t corr =
+        rill__resp_header_read(&r, rill__api_resp_header_flexible(s.api_key, s.api_version));
     if (r.err || corr != s.corr) {
         char why[160];
-        snprintf(why, sizeof(why), "response correlation id %d, expected %d (%s v%d)", corr,
-                 s.corr, rill__api_name(s.api_key), s.api_version);
+        snprintf(why, sizeof(why), "response correlation id %d, expected %d (%s v%d)", corr, s.corr,
+                 rill__api_name(s.api_key), s.api_version);
         rill__conn_close(c, RILL_ERR_BAD_MSG, why);
         return -1;
     }

@@ -42,8 +42,7 @@ typedef enum rill_conn_state {
  * the version the request was sent with.  If the callback
  * finds the body malformed it returns -1 and the connection is dropped.
  */
-typedef int(rill__resp_cb)(rill_conn *c, int err, int16_t api_version, rill_rd *body,
-                           void *opaque);
+typedef int(rill__resp_cb)(rill_conn *c, int err, int16_t api_version, rill_rd *body, void *opaque);
 
 /* Owner callbacks: the connection came up, or went down (with a reason). */
 typedef struct rill_conn_handler {
@@ -53,8 +52,7 @@ typedef struct rill_conn_handler {
 } rill_conn_handler;
 
 rill_conn *rill__conn_new(rill_loop *loop, const rill_logger *log, const char *name,
-                          const rill_conn_handler *h, const char *client_id,
-                          int32_t max_frame);
+                          const rill_conn_handler *h, const char *client_id, int32_t max_frame);
 void rill__conn_destroy(rill_conn *c);
 
 /* Starts connecting to host:port (resolution is synchronous). 0 or -1. */

@@ -95,6 +95,4 @@ void rill__loop_wakeup(rill_loop *l) {
     (void)r;
 }
 
-int rill__loop_fd(const rill_loop *l) {
-    return l->epfd;
-}
+int rill__loop_fd(const rill_loop *l) { return l->epfd; }

@@ -17,23 +17,30 @@ typedef struct {
 static const errinfo local[] = {
     [RILL_ERR__BEGIN - RILL_ERR_QUEUE_FULL] = {"QUEUE_FULL", "Local: producer queue is full", 0},
     [RILL_ERR__BEGIN - RILL_ERR_TIMED_OUT] = {"TIMED_OUT", "Local: timed out", 0},
-    [RILL_ERR__BEGIN - RILL_ERR_MSG_SIZE_TOO_LARGE] = {"MSG_SIZE_TOO_LARGE",
-                                                        "Local: message larger than message.max.bytes", 0},
+    [RILL_ERR__BEGIN -
+        RILL_ERR_MSG_SIZE_TOO_LARGE] = {"MSG_SIZE_TOO_LARGE",
+                                        "Local: message larger than message.max.bytes", 0},
     [RILL_ERR__BEGIN - RILL_ERR_INVALID_ARG] = {"INVALID_ARG", "Local: invalid argument", 0},
-    [RILL_ERR__BEGIN - RILL_ERR_DESTROYED] = {"DESTROYED", "Local: handle destroyed before delivery", 0},
+    [RILL_ERR__BEGIN -
+        RILL_ERR_DESTROYED] = {"DESTROYED", "Local: handle destroyed before delivery", 0},
     [RILL_ERR__BEGIN - RILL_ERR_TRANSPORT] = {"TRANSPORT", "Local: broker transport failure", 1},
     [RILL_ERR__BEGIN - RILL_ERR_BAD_MSG] = {"BAD_MSG", "Local: malformed response from broker", 1},
     [RILL_ERR__BEGIN - RILL_ERR_NO_MEMORY] = {"NO_MEMORY", "Local: out of memory", 0},
-    [RILL_ERR__BEGIN - RILL_ERR_UNKNOWN_PARTITION] = {"UNKNOWN_PARTITION", "Local: unknown partition", 0},
+    [RILL_ERR__BEGIN -
+        RILL_ERR_UNKNOWN_PARTITION] = {"UNKNOWN_PARTITION", "Local: unknown partition", 0},
     [RILL_ERR__BEGIN - RILL_ERR_UNKNOWN_TOPIC] = {"UNKNOWN_TOPIC", "Local: unknown topic", 0},
     [RILL_ERR__BEGIN - RILL_ERR_FATAL] = {"FATAL", "Local: fatal error", 0},
-    [RILL_ERR__BEGIN - RILL_ERR_UNSUPPORTED_FEATURE] = {"UNSUPPORTED_FEATURE",
-                                                         "Local: broker does not support a required API version", 0},
-    [RILL_ERR__BEGIN - RILL_ERR_ALL_BROKERS_DOWN] = {"ALL_BROKERS_DOWN", "Local: all brokers are down", 1},
+    [RILL_ERR__BEGIN -
+        RILL_ERR_UNSUPPORTED_FEATURE] = {"UNSUPPORTED_FEATURE",
+                                         "Local: broker does not support a required API version",
+                                         0},
+    [RILL_ERR__BEGIN -
+        RILL_ERR_ALL_BROKERS_DOWN] = {"ALL_BROKERS_DOWN", "Local: all brokers are down", 1},
     [RILL_ERR__BEGIN - RILL_ERR_CONFIG] = {"CONFIG", "Local: invalid configuration", 0},
     [RILL_ERR__BEGIN - RILL_ERR_PURGED] = {"PURGED", "Local: message purged from queue", 0},
     [RILL_ERR__BEGIN - RILL_ERR_STATE] = {"STATE", "Local: operation not valid in this state", 0},
-    [RILL_ERR__BEGIN - RILL_ERR_PARTITION_EOF] = {"PARTITION_EOF", "Local: reached end of partition", 0},
+    [RILL_ERR__BEGIN -
+        RILL_ERR_PARTITION_EOF] = {"PARTITION_EOF", "Local: reached end of partition", 0},
 };
 
 static const errinfo kafka[] = {
@@ -90,7 +97,8 @@ static const errinfo kafka[] = {
     [50] = {"INVALID_TRANSACTION_TIMEOUT", "Broker: invalid transaction timeout", 0},
     [51] = {"CONCURRENT_TRANSACTIONS", "Broker: concurrent transactions", 1},
     [52] = {"TRANSACTION_COORDINATOR_FENCED", "Broker: transaction coordinator fenced", 0},
-    [53] = {"TRANSACTIONAL_ID_AUTHORIZATION_FAILED", "Broker: transactional id authorization failed", 0},
+    [53] = {"TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+            "Broker: transactional id authorization failed", 0},
     [54] = {"SECURITY_DISABLED", "Broker: security disabled", 0},
     [55] = {"OPERATION_NOT_ATTEMPTED", "Broker: operation not attempted", 0},
     [56] = {"KAFKA_STORAGE_ERROR", "Broker: kafka storage error", 1},
@@ -101,8 +109,10 @@ static const errinfo kafka[] = {
     [61] = {"DELEGATION_TOKEN_AUTH_DISABLED", "Broker: delegation token auth disabled", 0},
     [62] = {"DELEGATION_TOKEN_NOT_FOUND", "Broker: delegation token not found", 0},
     [63] = {"DELEGATION_TOKEN_OWNER_MISMATCH", "Broker: delegation token owner mismatch", 0},
-    [64] = {"DELEGATION_TOKEN_REQUEST_NOT_ALLOWED", "Broker: delegation token request not allowed", 0},
-    [65] = {"DELEGATION_TOKEN_AUTHORIZATION_FAILED", "Broker: delegation token authorization failed", 0},
+    [64] = {"DELEGATION_TOKEN_REQUEST_NOT_ALLOWED", "Broker: delegation token request not allowed",
+            0},
+    [65] = {"DELEGATION_TOKEN_AUTHORIZATION_FAILED",
+            "Broker: delegation token authorization failed", 0},
     [66] = {"DELEGATION_TOKEN_EXPIRED", "Broker: delegation token expired", 0},
     [67] = {"INVALID_PRINCIPAL_TYPE", "Broker: invalid principal type", 0},
     [68] = {"NON_EMPTY_GROUP", "Broker: non empty group", 0},

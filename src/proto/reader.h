@@ -58,17 +58,13 @@ static inline const uint8_t *rill__rd_take(rill_rd *r, size_t n) {
     return q;
 }
 
-static inline void rill__rd_skip(rill_rd *r, size_t n) {
-    (void)rill__rd_take(r, n);
-}
+static inline void rill__rd_skip(rill_rd *r, size_t n) { (void)rill__rd_take(r, n); }
 
 static inline int8_t rill__rd_i8(rill_rd *r) {
     const uint8_t *q = rill__rd_take(r, 1);
     return q ? (int8_t)q[0] : 0;
 }
-static inline bool rill__rd_bool(rill_rd *r) {
-    return rill__rd_i8(r) != 0;
-}
+static inline bool rill__rd_bool(rill_rd *r) { return rill__rd_i8(r) != 0; }
 static inline int16_t rill__rd_i16(rill_rd *r) {
     const uint8_t *q = rill__rd_take(r, 2);
     return q ? (int16_t)rill__ld16(q) : 0;

@@ -20,9 +20,7 @@ static inline void rill__wr_i8(rill_buf *b, int8_t v) {
     uint8_t x = (uint8_t)v;
     rill__buf_append(b, &x, 1);
 }
-static inline void rill__wr_bool(rill_buf *b, bool v) {
-    rill__wr_i8(b, v ? 1 : 0);
-}
+static inline void rill__wr_bool(rill_buf *b, bool v) { rill__wr_i8(b, v ? 1 : 0); }
 static inline void rill__wr_i16(rill_buf *b, int16_t v) {
     uint8_t x[2];
     rill__st16(x, (uint16_t)v);
@@ -51,9 +49,7 @@ static inline void rill__wr_varint(rill_buf *b, int64_t v) {
     uint8_t x[RILL_VARINT_MAX];
     rill__buf_append(b, x, rill__varint_put(x, v));
 }
-static inline void rill__wr_raw(rill_buf *b, const void *p, size_t n) {
-    rill__buf_append(b, p, n);
-}
+static inline void rill__wr_raw(rill_buf *b, const void *p, size_t n) { rill__buf_append(b, p, n); }
 
 /* String of `len` bytes (len < 0: null).  Use rill__wr_cstr for C strings. */
 void rill__wr_strn(rill_buf *b, bool flexible, const char *s, int32_t len);

@@ -7,9 +7,9 @@
  *   Without -g: assigns the listed partitions (default 0) from the beginning.
  *   With -g: subscribes as a member of GROUP.
  * Output, one line per message:
- *   MSG <partition> <offset> <timestamp> <key hex|-> <value hex|-> <nheaders> [<name hex>=<value hex|->]...
- * then "DONE <count>"; error events as "ERR <name> <text>" on stderr.
- * Exits 0 when COUNT messages were read, 1 on timeout (30 s without progress).
+ *   MSG <partition> <offset> <timestamp> <key hex|-> <value hex|-> <nheaders> [<name hex>=<value
+ * hex|->]... then "DONE <count>"; error events as "ERR <name> <text>" on stderr. Exits 0 when COUNT
+ * messages were read, 1 on timeout (30 s without progress).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -70,8 +70,8 @@ static void murmur2_java_vectors(void **state) {
 
 static void varint_edges(void **state) {
     (void)state;
-    static const int64_t vals[] = {0, 1, -1, 63, -64, 64, -65, INT32_MAX, INT32_MIN,
-                                   INT64_MAX, INT64_MIN, 300, -300};
+    static const int64_t vals[] = {0,         1,         -1,        63,        -64, 64,  -65,
+                                   INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, 300, -300};
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
         uint8_t b[RILL_VARINT_MAX];
         size_t n = rill__varint_put(b, vals[i]);
@@ -243,9 +243,9 @@ static void error_names(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(crc32c_vectors),     cmocka_unit_test(murmur2_java_vectors),
-        cmocka_unit_test(varint_edges),       cmocka_unit_test(buf_limits),
-        cmocka_unit_test(primitives_roundtrip), cmocka_unit_test(hostile_counts),
+        cmocka_unit_test(crc32c_vectors),        cmocka_unit_test(murmur2_java_vectors),
+        cmocka_unit_test(varint_edges),          cmocka_unit_test(buf_limits),
+        cmocka_unit_test(primitives_roundtrip),  cmocka_unit_test(hostile_counts),
         cmocka_unit_test(headers_and_api_table), cmocka_unit_test(error_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

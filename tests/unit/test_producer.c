@@ -112,8 +112,7 @@ static void bad_config_is_refused(void **state) {
 
 static void queue_full(void **state) {
     (void)state;
-    const char *kv[] = {"queue.buffering.max.messages", "10", "delivery.timeout.ms", "60000",
-                        NULL};
+    const char *kv[] = {"queue.buffering.max.messages", "10", "delivery.timeout.ms", "60000", NULL};
     rill_conf_t *c = conf_with(kv);
     rill_producer_t *p = rill_producer_new(c, NULL, 0);
     for (int i = 0; i < 10; i++)
@@ -147,8 +146,8 @@ static void unreachable_cluster_times_out(void **state) {
     reset_counts();
     int marker[5];
     for (int i = 0; i < 5; i++)
-        assert_int_equal(rill_produce(p, "t", i % 2 ? 0 : RILL_PARTITION_ANY, "k", 1, "v", 1,
-                                      NULL, 0, 0, &marker[i]),
+        assert_int_equal(rill_produce(p, "t", i % 2 ? 0 : RILL_PARTITION_ANY, "k", 1, "v", 1, NULL,
+                                      0, 0, &marker[i]),
                          0);
     int64_t t0 = rill__mono_ms();
     /* Flush gives up at its own timeout first... */
@@ -190,8 +189,8 @@ static void java_partitions_for_keys(void **state) {
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
         for (size_t j = 0; j < sizeof(parts) / sizeof(parts[0]); j++) {
             t.npart = parts[j];
-            int32_t want =
-                (int32_t)((rill__murmur2(keys[k], strlen(keys[k])) & 0x7fffffff) % (uint32_t)parts[j]);
+            int32_t want = (int32_t)((rill__murmur2(keys[k], strlen(keys[k])) & 0x7fffffff) %
+                                     (uint32_t)parts[j]);
             assert_int_equal(rill__partition_pick(p, &t, keys[k], strlen(keys[k]), 0), want);
         }
     }
