@@ -52,6 +52,8 @@ def parse_runs(lines):
             rec.update({k: float(v) for k, v in lm.groupdict().items() if v is not None})
             if lm.group("failed") is not None and int(lm.group("failed")) > 0:
                 ok = False
+            if lm.group("delivered") is not None and lm.group("delivered") != lm.group("n"):
+                ok = False                  # some reports never came (flush timed out)
         rec["ok"] = ok
         runs.append(rec)
     return runs

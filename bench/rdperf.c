@@ -14,7 +14,8 @@
  * (one line; the same shape as `rill perf produce`, so the two compare by
  * the same parser).  CPU is user+sys of the whole process, peak RSS from
  * getrusage.  The clock starts before the first produce call and stops when
- * the last report has been served.  Exit status 1 if any message failed.
+ * the last report has been served.  Exit status 1 unless every message was
+ * delivered.
  */
 #include <librdkafka/rdkafka.h>
 
@@ -124,5 +125,5 @@ int main(int argc, char **argv) {
            (double)delivered * (double)size / dt / 1e6, cpu,
            cpu / (double)(delivered ? delivered : 1) * 1e9, ru.ru_maxrss, delivered, failed);
     if (failed) fprintf(stderr, "rdperf: first error: %s\n", rd_kafka_err2str(first_err));
-    return failed ? 1 : 0;
+    return failed || delivered != count ? 1 : 0;
 }
