@@ -49,6 +49,8 @@ rill_session *rill__session_new(rill_server *srv, int fd, const char *peer) {
     s->io.cb = on_io;
     s->io.ctx = s;
     s->held_idx = -1;
+    /* Holds at most one request plus what one read brings after it. */
+    rill__buf_init(&s->in, (size_t)srv->cfg->socket_request_max + 4 + srv->scratch_cap);
     s->id = ++srv->next_session_id;
     s->last_active_ms = srv->mono_ms;
     snprintf(s->peer, sizeof(s->peer), "%s", peer);
