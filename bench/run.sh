@@ -37,6 +37,20 @@ die() { echo "bench: $*" >&2; exit 1; }
 [ -x "$RDPERF" ] || die "$RDPERF not built (needs librdkafka-dev; run make build)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rill-bench.XXXXXX")
+
+# Run private copies, so that a rebuild during the run cannot swap a binary
+# under it (the programs link librill statically).
+snapshot() { # PATH-UNDER-BUILD
+    [ -x "$BUILD/$1" ] || return 0
+    mkdir -p "$WORK/bin/$(dirname "$1")"
+    cp "$BUILD/$1" "$WORK/bin/$1"
+}
+for f in tests/mockcluster bench/rdperf bench/rdconsume rill rill-broker; do snapshot "$f"; done
+MOCK=$WORK/bin/tests/mockcluster
+RDPERF=$WORK/bin/bench/rdperf
+RDCONSUME=$WORK/bin/bench/rdconsume
+RILL=$WORK/bin/rill
+BROKER=$WORK/bin/rill-broker
 RAW=$WORK/raw.txt
 CMDS=$WORK/commands.txt
 NOTES=$WORK/notes.txt
@@ -116,7 +130,7 @@ stop_broker() {
 run_probe() {
     tags="kind=$1 target=$2 client=$3 size=$4 codec=$5 rep=$6"
     shift 6
-    echo "$*" | sed -E -e "s|$SRC/||g" -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' \
+    echo "$*" | sed -E -e "s|$WORK/bin/|build/|g" -e "s|$SRC/||g" -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' \
         -e 's/bench_[A-Za-z0-9_]+/TOPIC/g' >>"$CMDS"
     rc=0
     timeout "$RUN_TIMEOUT" "$@" >"$WORK/run.out" 2>"$WORK/run.err" || rc=$?
