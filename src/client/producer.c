@@ -14,7 +14,8 @@
 #include "client/producer_int.h"
 #include "common/clock.h"
 
-#define MAX_FREE_BATCHES 64
+/* Recycled batch shells, bounded so an idle producer gives memory back. */
+#define MAX_FREE_BATCHES 8
 
 static uint32_t name_hash(const char *s) {
     uint32_t h = 2166136261u;

@@ -20,6 +20,9 @@
 #include "proto/writer.h"
 #include "rill.h"
 
+/* An output buffer larger than this is freed once drained. */
+#define OUT_KEEP_MAX (4u << 20)
+
 typedef struct slot {
     int32_t corr;
     int16_t api_key, api_version;
@@ -40,6 +43,7 @@ struct rill_conn {
     rill_conn_state state;
 
     rill_buf out;     /* frames waiting to be written */
+    size_t out_off;   /* bytes of out already written */
     size_t req_start; /* offset of the frame being encoded */
     int16_t req_api, req_ver;
     rill_buf in; /* bytes read, not yet a whole frame */
@@ -83,7 +87,7 @@ void rill__conn_destroy(rill_conn *c) {
 rill_conn_state rill__conn_state(const rill_conn *c) { return c->state; }
 const char *rill__conn_name(const rill_conn *c) { return c->name; }
 int rill__conn_inflight(const rill_conn *c) { return c->qlen; }
-size_t rill__conn_outq_bytes(const rill_conn *c) { return c->out.len; }
+size_t rill__conn_outq_bytes(const rill_conn *c) { return c->out.len - c->out_off; }
 int64_t rill__conn_last_rtt_us(const rill_conn *c) { return c->last_rtt_us; }
 
 static void fail_all(rill_conn *c, int err) {
@@ -107,6 +111,7 @@ void rill__conn_close(rill_conn *c, int err, const char *reason) {
     }
     c->state = RILL_CONN_DOWN;
     rill__buf_reset(&c->out);
+    c->out_off = 0;
     rill__buf_reset(&c->in);
     fail_all(c, err);
     if (was && c->h.on_down)
@@ -215,10 +220,11 @@ int rill__conn_req_end(rill_conn *c, rill__resp_cb *cb, void *opaque, int timeou
 }
 
 static void try_write(rill_conn *c) {
-    while (c->out.len) {
-        ssize_t n = send(c->io.fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+    while (c->out_off < c->out.len) {
+        ssize_t n = send(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off,
+                         MSG_NOSIGNAL);
         if (n > 0) {
-            rill__buf_consume(&c->out, (size_t)n);
+            c->out_off += (size_t)n;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -229,6 +235,16 @@ static void try_write(rill_conn *c) {
         snprintf(why, sizeof(why), "send failed: %s", strerror(errno));
         rill__conn_close(c, RILL_ERR_TRANSPORT, why);
         return;
+    }
+    if (c->out_off == c->out.len) {
+        /* Drained: start over at the front (no memmove per partial write),
+         * and give back a buffer that a large request grew. */
+        c->out_off = 0;
+        c->out.len = 0;
+        if (c->out.cap > OUT_KEEP_MAX) {
+            rill__buf_free(&c->out);
+            rill__buf_init(&c->out, 0);
+        }
     }
     rill__loop_mod(c->loop, &c->io, EPOLLIN | (c->out.len ? EPOLLOUT : 0));
 }
@@ -309,6 +325,12 @@ static void do_read(rill_conn *c) {
             off += 4 + (size_t)flen;
         }
         rill__buf_consume(&c->in, off);
+        if (!c->in.len && c->in.cap > OUT_KEEP_MAX) {
+            /* A large response grew the buffer: give the memory back. */
+            size_t max = c->in.max;
+            rill__buf_free(&c->in);
+            rill__buf_init(&c->in, max);
+        }
         if ((size_t)n < 16 * 1024)
             return; /* likely drained; epoll will tell us about more */
     }
@@ -342,7 +364,7 @@ static void on_io(rill_io *io, uint32_t events) {
         if (c->state != RILL_CONN_UP)
             return;
     }
-    if ((events & EPOLLOUT) || c->out.len)
+    if ((events & EPOLLOUT) || c->out_off < c->out.len)
         try_write(c);
 }
 
