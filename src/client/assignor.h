@@ -109,8 +109,10 @@ bool rill__asg_protocol_cooperative(const char *protocol);
 
 /*
  * Computes the assignment of `topics` to `members` with the named protocol.
- * Subscribed topics missing from `topics` (no metadata yet) are skipped, as
- * Java does.  Returns 0 and fills `out` (release it with
+ * Pass the members in the order of the JoinGroup response: Java's leader
+ * fills a HashMap from it, and where its assignors iterate that map, ties
+ * between equal buckets follow this order.  Subscribed topics missing from
+ * `topics` (no metadata yet) are skipped, as Java does.  Returns 0 and fills `out` (release it with
  * rill__asg_result_free), or a negative rill_err_t with a message in
  * errstr: RILL_ERR_INVALID_ARG for an unknown protocol or malformed input
  * (duplicate member ids or topics, NULL names, counts out of range),

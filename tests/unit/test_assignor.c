@@ -396,6 +396,31 @@ static const acase cases[] = {
      2,
      "C0=t0:1,2,3 C1=t1:0",
      1},
+    {"sticky, general case, PartitionMovements: when a0 should go from m1 to m0, Java moves "
+     "back a partition that went m0->m1 earlier in this pass instead: the first of that "
+     "HashSet, a1 (TopicPartition hash bucket 1) before a3 (bucket 15); b0, b1 and a3 go to "
+     "members that did not own them while m0 did, so they are withheld",
+     "cooperative-sticky",
+     {{"m0", "a b", "a:1 b:1 b:2 a:5 a:3 b:3 b:0", 1, NULL, NULL},
+      {"m1", "a b", "b:1 b:3", 0, NULL, NULL},
+      {"m2", "b", NULL, 1, NULL, NULL}},
+     3,
+     {{"a", 6, NULL}, {"b", 5, NULL}},
+     2,
+     "m0=a:1,5;b:2,3 m1=a:0,2,4 m2=b:4",
+     3},
+    {"sticky, general case, prevAssignment: a0 leaves loaded m2 for its owner of an older "
+     "generation (m1) rather than the least loaded m0; m1 still lists a0, so it is not withheld "
+     "(computePartitionsTransferringOwnership reads the raw owned lists)",
+     "cooperative-sticky",
+     {{"m0", "a", NULL, 2, NULL, NULL},
+      {"m1", "a", "a:0 b:1 b:0", 1, NULL, NULL},
+      {"m2", "a b", "a:0", 2, NULL, NULL}},
+     3,
+     {{"a", 1, NULL}, {"b", 2, NULL}},
+     2,
+     "m0= m1=a:0 m2=",
+     2},
     {"sticky rack-aware (constrained): partitions go round robin among members on their rack",
      "cooperative-sticky",
      {{"A", "t0", NULL, NOGEN, NULL, "r1"}, {"B", "t0", NULL, NOGEN, NULL, "r2"}},
@@ -403,6 +428,15 @@ static const acase cases[] = {
      {{"t0", 4, "r1|r1|r2|r2"}},
      1,
      "A=t0:0,1 B=t0:2,3",
+     0},
+    {"sticky rack-aware, general case: unassigned partitions first go to the least loaded "
+     "member on a rack with a replica (without racks A would get t0p0 and t0p1)",
+     "cooperative-sticky",
+     {{"A", "t0", NULL, NOGEN, NULL, "r1"}, {"B", "t0 t1", NULL, NOGEN, NULL, "r2"}},
+     2,
+     {{"t0", 2, "r2|r1"}, {"t1", 1, "r1"}},
+     2,
+     "A=t0:1 B=t0:0;t1:0",
      0},
     {"sticky rack-aware: an owned partition without a replica on the member's rack is not "
      "kept; Java gives it to B at once (it never counted as revoked)",
