@@ -11,8 +11,9 @@
  * and the cooperative rule of KIP-429 (a partition moving between members is
  * withheld for one rebalance, until its old owner has revoked it).  Where
  * Java's result depends on HashMap iteration order, the order is
- * reproduced from Java's String.hashCode.  Deliberate differences are noted
- * where they are made (assignor_sticky*.c).
+ * reproduced from Java's String.hashCode.  The few deliberate differences,
+ * all in cases where Java would throw or hand a member a partition it cannot
+ * take, are noted where they are made (assignor.c, assignor_sticky*.c).
  *
  * Everything here is pure computation: no I/O, no clock, no globals.  The
  * input is only read; the result owns copies of every string it holds.

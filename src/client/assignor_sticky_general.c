@@ -400,7 +400,12 @@ static int cmp_topic(int32_t a, int32_t b, void *arg) {
     return a < b ? -1 : a > b;
 }
 
-/* prevAssignment: owners from older generations, the newest of them per partition. */
+/*
+ * prevAssignment: owners from older generations, the newest of them per
+ * partition.  (Java keeps the highest generation in a field of the assignor
+ * that no rebalance resets; it matters only if generations went backwards,
+ * as when a group is deleted and recreated under the same leader.)
+ */
 static void prev_assignment(general *g) {
     const asg_ctx *c = g->c;
     const sticky *s = g->s;
