@@ -13,9 +13,8 @@
  *
  * The version ranges are those of the codecs in src/proto (their RILL_*_MIN/MAX_VER),
  * which cover the union of broker_anchors.md §3.5 including the flexible versions.  The
- * group APIs (JoinGroup ... DeleteGroups, OffsetCommit/OffsetFetch) get rows here when the
- * group coordinator (group_coordinator.h) is wired in; until then they are not advertised,
- * and clients that need them say so instead of failing half-way.
+ * group APIs go to the group coordinator (h_group.c).  SASL is not served: without it
+ * advertised, clients configured for SASL say so at once instead of failing half-way.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "proto/api_init_producer_id.h"
 #include "proto/api_list_offsets.h"
 #include "proto/api_metadata.h"
+#include "proto/api_offsets.h"
 #include "proto/api_produce.h"
 #include "proto/api_topics.h"
 #include "proto/api_versions.h"
@@ -54,6 +54,21 @@ static const rill_api_entry table[RILL_API__COUNT] = {
                                    rill__h_describe_configs},
     [RILL_API_CREATE_PARTITIONS] = {RILL_CREATE_PARTITIONS_MIN_VER,
                                     RILL_CREATE_PARTITIONS_MAX_VER, rill__h_create_partitions},
+    [RILL_API_OFFSET_COMMIT] = {RILL_OFFSET_COMMIT_MIN_VER, RILL_OFFSET_COMMIT_MAX_VER,
+                                rill__h_offset_commit},
+    [RILL_API_OFFSET_FETCH] = {RILL_OFFSET_FETCH_MIN_VER, RILL_OFFSET_FETCH_MAX_VER,
+                               rill__h_offset_fetch},
+    [RILL_API_JOIN_GROUP] = {RILL_JOIN_GROUP_MIN_VER, RILL_JOIN_GROUP_MAX_VER, rill__h_join_group},
+    [RILL_API_HEARTBEAT] = {RILL_HEARTBEAT_MIN_VER, RILL_HEARTBEAT_MAX_VER, rill__h_heartbeat},
+    [RILL_API_LEAVE_GROUP] = {RILL_LEAVE_GROUP_MIN_VER, RILL_LEAVE_GROUP_MAX_VER,
+                              rill__h_leave_group},
+    [RILL_API_SYNC_GROUP] = {RILL_SYNC_GROUP_MIN_VER, RILL_SYNC_GROUP_MAX_VER, rill__h_sync_group},
+    [RILL_API_DESCRIBE_GROUPS] = {RILL_DESCRIBE_GROUPS_MIN_VER, RILL_DESCRIBE_GROUPS_MAX_VER,
+                                  rill__h_describe_groups},
+    [RILL_API_LIST_GROUPS] = {RILL_LIST_GROUPS_MIN_VER, RILL_LIST_GROUPS_MAX_VER,
+                              rill__h_list_groups},
+    [RILL_API_DELETE_GROUPS] = {RILL_DELETE_GROUPS_MIN_VER, RILL_DELETE_GROUPS_MAX_VER,
+                                rill__h_delete_groups},
 };
 
 const rill_api_entry *rill__api_entry(int16_t key) {
@@ -160,6 +175,8 @@ int rill__dispatch(rill_server *srv, rill_session *s, uint8_t *frame, size_t len
     if (q.r.err)
         return reject(srv, s, "malformed request header: %s (key %d) v%d", key, ver);
     q.flexible = rill__api_flexible(key, ver);
+    RILL_LOG(srv->lg, RILL_LOG_DEBUG, "request", "%s: %s v%d correlation id %d", s->peer,
+             rill__api_name(key), (int)ver, (int)q.h.correlation_id);
     if (start_response(&q, rill__api_resp_header_flexible(key, ver)) != 0) {
         rill__session_close(s, RILL_LOG_ERR, "out of memory");
         return -1;

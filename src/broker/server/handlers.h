@@ -23,6 +23,15 @@ int rill__h_create_partitions(rill_req *q); /* h_topics.c */
 int rill__h_describe_configs(rill_req *q);  /* h_configs.c */
 int rill__h_init_producer_id(rill_req *q);  /* h_misc.c */
 int rill__h_find_coordinator(rill_req *q);  /* h_misc.c */
+int rill__h_join_group(rill_req *q);        /* h_group.c */
+int rill__h_sync_group(rill_req *q);
+int rill__h_heartbeat(rill_req *q);
+int rill__h_leave_group(rill_req *q);
+int rill__h_offset_commit(rill_req *q);
+int rill__h_offset_fetch(rill_req *q);
+int rill__h_list_groups(rill_req *q);
+int rill__h_describe_groups(rill_req *q);
+int rill__h_delete_groups(rill_req *q);
 
 /* Decodes the body with the API's codec; false when malformed or not used up exactly. */
 #define RILL_REQ_DECODE(q, api, req)                                                           \

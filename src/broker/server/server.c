@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "broker/server/group_coordinator.h"
 #include "broker/server/server_int.h"
 #include "common/clock.h"
 
@@ -231,6 +232,9 @@ static void server_free(rill_server *srv) {
     while (srv->sessions)
         rill__session_close(srv->sessions, RILL_LOG_DEBUG, "broker shutting down");
     free_dead_sessions(srv);
+    if (srv->gc)
+        rill__gc_destroy(srv->gc);
+    srv->gc = NULL;
     rill__metrics_close_all(srv);
     for (int i = 0; i < srv->nlisteners; i++)
         if (srv->listeners[i].fd >= 0) {
@@ -251,6 +255,7 @@ static void server_free(rill_server *srv) {
     }
     rill__fetch_free_dead(srv);
     free(srv->held);
+    free(srv->kick);
     free(srv->parked);
     free(srv->scratch);
     rill__arena_free(&srv->arena);
@@ -323,6 +328,13 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
         server_free(srv);
         free(srv);
         return RILL_ERR_KAFKA_STORAGE_ERROR;
+    }
+    if (rill__server_gc_open(srv) != 0) {
+        snprintf(err, errlen, "cannot start the group coordinator: out of memory");
+        rill__storage_close(srv->st);
+        server_free(srv);
+        free(srv);
+        return RILL_ERR_NO_MEMORY;
     }
 
     rill_hostport def = {"127.0.0.1", RILL_BROKER_DEFAULT_PORT};
@@ -422,6 +434,8 @@ static void after_events(rill_server *srv) {
     srv->now_ms = rill__wall_ms();
     srv->mono_ms = rill__mono_ms();
     rill__fetch_check_parked(srv, 0);
+    rill__server_gc_step(srv);
+    rill__server_kick_sessions(srv);
     rill__flusher_kick(&srv->flusher);
     tick(srv);
     free_dead_sessions(srv);
@@ -432,6 +446,9 @@ static int next_timeout(rill_server *srv) {
     int64_t f = rill__fetch_next_deadline(srv);
     if (f >= 0 && f < t)
         t = f;
+    int64_t g = rill__server_gc_timeout(srv);
+    if (g >= 0 && g < t)
+        t = g;
     return (int)t;
 }
 
@@ -461,7 +478,8 @@ static void shutdown_drain(rill_server *srv) {
         for (rill_session *s = srv->sessions; s; s = s->next) {
             /* Stop reading new requests; finish writing. */
             s->paused = 1;
-            if (s->out_head)
+            /* A group request still waiting for its rebalance is not waited for. */
+            if (s->out_head && !(s->blocked && s->out_head->pending))
                 owed = 1;
         }
         if (!owed || rill__mono_ms() >= deadline)
@@ -473,12 +491,10 @@ static void shutdown_drain(rill_server *srv) {
         srv->now_ms = rill__wall_ms();
         srv->mono_ms = rill__mono_ms();
         rill__fetch_check_parked(srv, 1);
+        rill__server_gc_step(srv);
+        rill__server_kick_sessions(srv);
         rill__flusher_kick(&srv->flusher);
-        while (srv->dead) {
-            rill_session *s = srv->dead;
-            srv->dead = s->next;
-            rill__session_free(s);
-        }
+        free_dead_sessions(srv);
     }
 }
 
@@ -503,6 +519,9 @@ int rill__server_destroy(rill_server *srv) {
     while (srv->sessions)
         rill__session_close(srv->sessions, RILL_LOG_DEBUG, "broker shutting down");
     free_dead_sessions(srv);
+    if (srv->gc)
+        rill__gc_destroy(srv->gc); /* it borrows the offsets store */
+    srv->gc = NULL;
     rill_err_t e = rill__storage_close(srv->st);
     srv->st = NULL;
     server_free(srv);

@@ -61,6 +61,7 @@ typedef struct rill_resp {
     rill_buf buf;       /* size prefix + header + body, without the spliced bytes */
     size_t hdr_len;     /* size prefix + response header */
     size_t sent;        /* bytes of buf written */
+    size_t counted;     /* bytes of buf in the session's out_mem */
     rill_splice *sp;
     uint32_t nsp, capsp;
     uint32_t cursp;     /* next splice to send */
@@ -68,6 +69,7 @@ typedef struct rill_resp {
     uint8_t pending;    /* the body is not there yet */
     uint64_t hold_seq;  /* 0, or the flush round that must be durable before writing */
     int16_t api_key;
+    int16_t api_version;
     int64_t start_us;   /* when the request arrived (latency metric) */
     rill_parked *parked; /* the long-poll record while pending */
 } rill_resp;
@@ -88,6 +90,9 @@ struct rill_session {
     uint8_t paused;     /* not reading: too much output queued */
     uint8_t want_write; /* the socket said EAGAIN */
     uint8_t close_when_done; /* close once the queue is written (acks=0 error) */
+    uint8_t blocked;    /* a group request is pending: later requests wait (as Kafka) */
+    uint8_t kicked;     /* in srv->kick */
+    uint8_t broken;     /* a late response could not be encoded: close at the next kick */
     char peer[64];
 };
 
@@ -145,6 +150,9 @@ struct rill_server {
 
     rill_session **held; /* sessions with held responses */
     size_t nheld, capheld;
+    rill_session **kick; /* sessions with responses completed outside their I/O callback */
+    size_t nkick, capkick;
+    struct rill_gc *gc;  /* the group coordinator */
 
     rill_parked **parked; /* long-poll fetches: a min-heap on deadline */
     size_t nparked, capparked;
@@ -192,10 +200,25 @@ int rill__resp_splice(rill_resp *r, rill_log_read *rd);
 int rill__resp_seal(rill_resp *r);
 /* A parked response got its body: seal, record metrics, write. */
 void rill__resp_complete(rill_server *srv, rill_resp *r, int nerrors);
+/*
+ * Like rill__resp_complete, but with no I/O at all (so nothing can close a session or
+ * reenter the caller): the session is written at the end of the loop iteration.  For
+ * completions that come from the group coordinator's callbacks.  encoded: the body was
+ * written into r->buf successfully (else the session is closed then).
+ */
+void rill__resp_ready(rill_server *srv, rill_resp *r, int encoded, int nerrors);
+/* Writes (and resumes) the sessions rill__resp_ready queued.  Top of the loop only. */
+void rill__server_kick_sessions(rill_server *srv);
 
 void rill__req_finish(rill_req *q);
 void rill__req_hold(rill_req *q, uint64_t seq);
 void rill__req_park(rill_req *q);
+/*
+ * Parks the request and holds back the connection's later requests until its response is
+ * ready (rill__resp_ready): Kafka processes one request per connection at a time, and the
+ * group coordinator relies on it.  Returns the response to fill.
+ */
+rill_resp *rill__req_park_blocking(rill_req *q);
 void rill__req_no_response(rill_req *q);
 
 /* ---- dispatch.c --------------------------------------------------------------------- */
@@ -222,6 +245,14 @@ void rill__server_release_held(rill_server *srv, uint64_t durable_seq, uint64_t 
                                int top_level);
 void rill__server_add_held(rill_server *srv, rill_session *s);
 void rill__server_remove_held(rill_server *srv, rill_session *s);
+
+/* ---- h_group.c: the group coordinator in the loop ---------------------------------- */
+
+int rill__server_gc_open(rill_server *srv);
+/* Timers and the offsets group commit; once per iteration. */
+void rill__server_gc_step(rill_server *srv);
+/* Milliseconds until the coordinator's next deadline, or -1. */
+int64_t rill__server_gc_timeout(rill_server *srv);
 
 /* ---- broker_meta.c ------------------------------------------------------------------ */
 

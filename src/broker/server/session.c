@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "broker/server/group_coordinator.h"
 #include "broker/server/server_int.h"
 #include "common/clock.h"
 #include "common/endian.h"
@@ -160,7 +161,7 @@ static void pop_head(rill_session *s) {
     s->out_head = r->next;
     if (!s->out_head)
         s->out_tail = NULL;
-    s->out_mem -= r->buf.len;
+    s->out_mem -= r->counted;
     s->nresp--;
     rill__resp_put(s->srv, r);
 }
@@ -283,7 +284,8 @@ void rill__session_flush(rill_session *s) {
         return;
     if (write_out(s) != 0)
         return;
-    if (s->paused && s->out_mem <= OUT_MEM_HIGH / 2 && s->nresp <= OUT_RESP_HIGH / 2) {
+    if (s->paused && !s->blocked && s->out_mem <= OUT_MEM_HIGH / 2 &&
+        s->nresp <= OUT_RESP_HIGH / 2) {
         s->paused = 0;
         process_input(s); /* requests that arrived before the pause */
         if (s->dead)
@@ -300,7 +302,8 @@ static void enqueue(rill_session *s, rill_resp *r) {
     else
         s->out_head = r;
     s->out_tail = r;
-    s->out_mem += r->buf.len;
+    r->counted = r->buf.len;
+    s->out_mem += r->counted;
     s->nresp++;
     if (over_limits(s))
         s->paused = 1;
@@ -339,22 +342,82 @@ void rill__req_park(rill_req *q) {
     enqueue(q->s, r);
 }
 
+rill_resp *rill__req_park_blocking(rill_req *q) {
+    rill_resp *r = q->resp;
+    r->api_version = q->h.api_version;
+    rill__req_park(q);
+    q->s->blocked = 1;
+    q->s->paused = 1;
+    return r;
+}
+
 void rill__req_no_response(rill_req *q) {
     record_metrics(q->srv, q->resp, q->nerrors);
     rill__resp_put(q->srv, q->resp);
     q->resp = NULL;
 }
 
+/* A pending response got its body: the queue's byte count follows. */
+static void recount(rill_session *s, rill_resp *r) {
+    s->out_mem = s->out_mem - r->counted + r->buf.len;
+    r->counted = r->buf.len;
+}
+
 void rill__resp_complete(rill_server *srv, rill_resp *r, int nerrors) {
     rill_session *s = r->s;
     r->pending = 0;
     r->parked = NULL;
+    recount(s, r);
     if (rill__resp_seal(r) != 0) {
         rill__session_close(s, RILL_LOG_ERR, "cannot encode a response");
         return;
     }
     record_metrics(srv, r, nerrors);
     rill__session_write(s);
+}
+
+void rill__resp_ready(rill_server *srv, rill_resp *r, int encoded, int nerrors) {
+    rill_session *s = r->s;
+    r->pending = 0;
+    r->parked = NULL;
+    recount(s, r);
+    if (!encoded || rill__resp_seal(r) != 0)
+        s->broken = 1;
+    else
+        record_metrics(srv, r, nerrors);
+    if (s->blocked) {
+        s->blocked = 0; /* the connection's next request may start */
+        s->paused = over_limits(s);
+    }
+    if (s->kicked)
+        return;
+    if (srv->nkick == srv->capkick) {
+        size_t cap = srv->capkick ? srv->capkick * 2 : 64;
+        rill_session **k = realloc(srv->kick, cap * sizeof(*k));
+        if (!k) {
+            s->broken = 1; /* cannot even remember to write it: the client reconnects */
+            return;
+        }
+        srv->kick = k;
+        srv->capkick = cap;
+    }
+    s->kicked = 1;
+    srv->kick[srv->nkick++] = s;
+}
+
+void rill__server_kick_sessions(rill_server *srv) {
+    /* Flushing may process buffered requests, which may queue more sessions: by index. */
+    for (size_t i = 0; i < srv->nkick; i++) {
+        rill_session *s = srv->kick[i];
+        s->kicked = 0;
+        if (s->dead)
+            continue;
+        if (s->broken)
+            rill__session_close(s, RILL_LOG_ERR, "cannot encode a response");
+        else
+            rill__session_flush(s);
+    }
+    srv->nkick = 0;
 }
 
 void rill__session_write(rill_session *s) {
@@ -516,6 +579,8 @@ void rill__session_close(rill_session *s, int level, const char *why) {
             rill__fetch_cancel(srv, r->parked);
             r->parked = NULL;
         }
+    if (srv->gc)
+        rill__gc_cancel(srv->gc, s); /* its pending group requests: nothing to answer */
     if (s->held_idx >= 0)
         rill__server_remove_held(srv, s);
     if (s->prev)
