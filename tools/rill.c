@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/consume.h"
 
 typedef int(cmd_fn)(rill_conf_t *conf, int argc, char **argv);
 
@@ -19,10 +20,10 @@ static const struct cmd {
     const char *summary;
 } cmds[] = {
     {"produce", cli_produce, cli_produce_usage, "send each line of stdin as a message"},
-    {"consume", NULL, NULL, "print messages of a topic (not implemented yet)"},
+    {"consume", cli_consume, cli_consume_usage, "print the messages of a topic"},
     {"topic", cli_topic, cli_topic_usage, "create or delete topics"},
     {"group", NULL, NULL, "list and describe consumer groups (not implemented yet)"},
-    {"perf", cli_perf, cli_perf_usage, "producer throughput benchmark"},
+    {"perf", cli_perf, cli_perf_usage, "producer and consumer throughput benchmarks"},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
