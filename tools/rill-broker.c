@@ -21,9 +21,11 @@
 #include "common/log.h"
 
 static rill_server *volatile g_srv;
+static volatile sig_atomic_t g_stop; /* a signal came before the server existed */
 
 static void on_signal(int sig) {
     (void)sig;
+    g_stop = 1;
     if (g_srv)
         rill__server_stop(g_srv);
 }
@@ -148,6 +150,10 @@ int main(int argc, char **argv) {
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL); /* sendfile to a closed socket must not kill us */
+    /* Before the "listening on" line: a stop request right after it must be graceful. */
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
 
     rill_server *srv;
     if (rill__server_new(&cfg, &lg, &srv, err, sizeof(err)) != 0) {
@@ -155,9 +161,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     g_srv = srv;
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    if (g_stop)
+        rill__server_stop(srv);
 
     int rc = rill__server_run(srv);
     g_srv = NULL;

@@ -15,6 +15,7 @@ import time
 import pytest
 
 import helpers
+from test_broker_wire import rill_broker  # noqa: F401 (checks every broker stops cleanly)
 from helpers import HarnessError
 
 import confluent_kafka as ck

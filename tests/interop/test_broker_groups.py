@@ -18,6 +18,7 @@ import time
 import pytest
 
 import helpers
+from test_broker_wire import rill_broker  # noqa: F401 (checks every broker stops cleanly)
 
 import confluent_kafka as ck
 from confluent_kafka.admin import AdminClient, NewTopic

@@ -12,6 +12,7 @@ order, a fetch inside a batch returning the whole batch, long-poll timing.
 import os
 import re
 import resource
+import signal
 import socket
 import struct
 import time
@@ -19,6 +20,32 @@ import time
 import pytest
 
 import helpers
+
+# --------------------------------------------------------------------------
+# Every broker a test_broker_* test starts must stop cleanly
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rill_broker(rill_broker):
+    """conftest's rill_broker, plus a check at teardown: SIGTERM stops the broker with
+    status 0 (graceful shutdown works after whatever the test did) and no sanitizer
+    report (the ASan build's leak check).  Other test_broker_* files import it."""
+    started = []
+
+    def start(*args, **kw):
+        b = rill_broker(*args, **kw)
+        started.append(b)
+        return b
+
+    yield start
+    problems = []
+    for b in started:
+        rc = b.stop() if b.running else b.proc.returncode
+        if b.proc.returncode not in (0, -signal.SIGKILL) or "Sanitizer" in b.output():
+            problems.append("rill-broker exited %s; output:\n%s" % (rc, b.output()[-4000:]))
+    assert not problems, "\n".join(problems)
+
 
 # --------------------------------------------------------------------------
 # A minimal wire codec (only what these tests send and read)

@@ -77,8 +77,9 @@ static void histogram(rill_buf *b, const char *name, const char *labels, const r
     }
     cum += h->buckets[RILL_METRICS_NBUCKETS];
     pf(b, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels, sep, cum);
-    pf(b, "%s_sum{%s} %.6f\n%s_count{%s} %" PRIu64 "\n", name, labels, h->sum_s, name, labels,
-       h->count);
+    const char *open = labels[0] ? "{" : "", *close = labels[0] ? "}" : "";
+    pf(b, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %" PRIu64 "\n", name, open, labels, close, h->sum_s,
+       name, open, labels, close, h->count);
 }
 
 typedef enum { STAT_BYTES_IN, STAT_MSGS_IN, STAT_BYTES_OUT } stat_kind;

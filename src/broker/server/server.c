@@ -364,6 +364,14 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
         rill__loop_add(srv->loop, &srv->metrics_io, EPOLLIN);
     }
     choose_advertised(srv);
+    /* Before "listening on": whoever waits for that line knows this one too. */
+    if (srv->metrics_port >= 0) {
+        rill_hostport hp = cfg->metrics;
+        hp.port = srv->metrics_port;
+        char addr[300];
+        rill__hostport_format(&hp, addr, sizeof(addr));
+        rill__log(lg, RILL_LOG_NOTICE, "server", "metrics on http://%s/metrics", addr);
+    }
     for (int i = 0; i < srv->nlisteners; i++) {
         rill_hostport hp = cfg->nlisteners ? cfg->listeners[i] : def;
         hp.port = srv->ports[i];
@@ -371,13 +379,6 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
         rill__hostport_format(&hp, addr, sizeof(addr));
         /* Printed whatever the log level: scripts wait for this line. */
         rill__log(lg, RILL_LOG_NOTICE, "server", "listening on %s", addr);
-    }
-    if (srv->metrics_port >= 0) {
-        rill_hostport hp = cfg->metrics;
-        hp.port = srv->metrics_port;
-        char addr[300];
-        rill__hostport_format(&hp, addr, sizeof(addr));
-        rill__log(lg, RILL_LOG_NOTICE, "server", "metrics on http://%s/metrics", addr);
     }
     RILL_LOG(lg, RILL_LOG_INFO, "server",
              "node %d, cluster %s, advertised as %s:%d, data in %s, flush policy %s",
