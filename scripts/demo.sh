@@ -5,7 +5,7 @@
 # consumer group), printing what happens, and stop the broker.
 set -eu
 cd "$(dirname "$0")/.."
-B=build
+B=${RILL_BUILD_DIR:-build}
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/rill-demo.XXXXXX")
 LOG="$DATA.log"
 BROKER_PID=
