@@ -483,6 +483,268 @@ rill_err_t rill_admin_create_topics(rill_admin_t *a, const rill_new_topic_t *top
 rill_err_t rill_admin_delete_topics(rill_admin_t *a, const char *const *topics, size_t n,
                                     int timeout_ms, rill_topic_result_t *results);
 
+/*
+ * Every admin call below is synchronous: it runs on the caller's thread
+ * until the cluster has answered or timeout_ms has passed, retrying what
+ * Kafka calls retriable (lost connections, a moved controller, leader or
+ * group coordinator, a coordinator still loading) until then.  A handle is
+ * used from one thread at a time.
+ *
+ * Calls that return allocated results set *out to a structure owned by the
+ * caller, freed with the matching _free function (which accepts NULL).
+ * *out is set whenever the call returns 0 or an error from the cluster
+ * (then it holds what was learned, with per-item errors); it is NULL after
+ * RILL_ERR_INVALID_ARG or RILL_ERR_NO_MEMORY.  Strings in results are
+ * NUL-terminated copies that live as long as the result.
+ */
+
+/* Increase a topic's partitions to a new total (CreatePartitions). */
+typedef struct rill_new_partitions {
+    const char *topic;
+    int32_t total_count; /* the new number of partitions, more than the current one */
+} rill_new_partitions_t;
+
+/*
+ * Adds partitions to topics; results[i] is filled for parts[i].  Returns as
+ * rill_admin_create_topics does.  Errors per topic include
+ * INVALID_PARTITIONS (count not larger than the current one) and
+ * UNKNOWN_TOPIC_OR_PARTITION.
+ */
+rill_err_t rill_admin_create_partitions(rill_admin_t *a, const rill_new_partitions_t *parts,
+                                        size_t n, int timeout_ms, rill_topic_result_t *results);
+
+/* A broker as Metadata names it. */
+typedef struct rill_broker_info {
+    int32_t id;
+    const char *host;
+    int port;
+    const char *rack; /* NULL when the broker has none */
+} rill_broker_info_t;
+
+/* A partition as Metadata describes it. */
+typedef struct rill_partition_info {
+    int32_t partition;
+    rill_err_t err;   /* e.g. LEADER_NOT_AVAILABLE; 0 normally */
+    int32_t leader;   /* broker id, -1 when there is none */
+    const int32_t *replicas;
+    size_t replica_cnt;
+    const int32_t *isr; /* in-sync replicas */
+    size_t isr_cnt;
+} rill_partition_info_t;
+
+typedef struct rill_topic_info {
+    const char *name;
+    rill_err_t err; /* UNKNOWN_TOPIC_OR_PARTITION for a topic asked for that does not exist */
+    int internal;   /* 1 for Kafka's own topics (__consumer_offsets, ...) */
+    const rill_partition_info_t *partitions; /* sorted by partition */
+    size_t partition_cnt;
+} rill_topic_info_t;
+
+typedef struct rill_topic_list {
+    const char *cluster_id; /* NULL when the cluster reports none */
+    int32_t controller_id;  /* -1 when unknown */
+    const rill_broker_info_t *brokers; /* sorted by id */
+    size_t broker_cnt;
+    const rill_topic_info_t *topics; /* sorted by name */
+    size_t topic_cnt;
+} rill_topic_list_t;
+
+/*
+ * Lists topics with their partitions (Metadata): every topic when topics
+ * is NULL (n 0), else the n named ones in that order (never creating
+ * them, on brokers that can be asked not to).  Returns 0, or a local error
+ * (RILL_ERR_TIMED_OUT, ...) when no broker answered.  Free with
+ * rill_topic_list_free.
+ */
+rill_err_t rill_admin_list_topics(rill_admin_t *a, const char *const *topics, size_t n,
+                                  int timeout_ms, rill_topic_list_t **out);
+void rill_topic_list_free(rill_topic_list_t *list);
+
+/* Resource types of DescribeConfigs (Kafka's ConfigResource.Type). */
+#define RILL_RESOURCE_TOPIC 2
+#define RILL_RESOURCE_BROKER 4 /* name: the broker id in decimal */
+
+/* Where a config value comes from (Kafka's ConfigSource). */
+typedef enum rill_config_source {
+    RILL_CONFIG_SOURCE_UNKNOWN = 0, /* also every value from a DescribeConfigs v0 broker */
+    RILL_CONFIG_SOURCE_TOPIC = 1,   /* set on the topic */
+    RILL_CONFIG_SOURCE_DYNAMIC_BROKER = 2,
+    RILL_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER = 3,
+    RILL_CONFIG_SOURCE_STATIC_BROKER = 4, /* the broker's configuration file */
+    RILL_CONFIG_SOURCE_DEFAULT = 5,       /* Kafka's default */
+} rill_config_source_t;
+
+typedef struct rill_config_entry {
+    const char *name;
+    const char *value; /* NULL when unset or hidden (sensitive) */
+    int read_only;
+    int is_default; /* not set anywhere: Kafka's default value */
+    int is_sensitive;
+    int source; /* rill_config_source_t, or another number a newer broker sends */
+} rill_config_entry_t;
+
+/* Names a config resource to describe. */
+typedef struct rill_config_resource {
+    int type; /* RILL_RESOURCE_TOPIC or RILL_RESOURCE_BROKER */
+    const char *name;
+} rill_config_resource_t;
+
+typedef struct rill_resource_configs {
+    int type;
+    const char *name;
+    rill_err_t err;
+    const char *errstr; /* broker's message or our description; "" on success */
+    const rill_config_entry_t *entries; /* in the broker's order */
+    size_t entry_cnt;
+} rill_resource_configs_t;
+
+typedef struct rill_configs {
+    const rill_resource_configs_t *resources; /* resources[i] answers what[i] */
+    size_t resource_cnt;
+} rill_configs_t;
+
+/*
+ * Describes the configs of topics and brokers (DescribeConfigs): a broker
+ * resource is asked of that broker, topics of any broker.  Returns 0 when
+ * every resource was answered (check each err), else a local error that
+ * then also stands in the unanswered resources.  Free with rill_configs_free.
+ */
+rill_err_t rill_admin_describe_configs(rill_admin_t *a, const rill_config_resource_t *what,
+                                       size_t n, int timeout_ms, rill_configs_t **out);
+void rill_configs_free(rill_configs_t *configs);
+
+/* A group as ListGroups names it. */
+typedef struct rill_group_listing {
+    const char *group_id;
+    const char *protocol_type; /* "consumer" for consumer groups; "" for bare offset storage */
+    const char *state;         /* "Stable", "Empty", ...; "" from brokers before ListGroups v4 */
+    int32_t coordinator;       /* id of the broker that listed it */
+} rill_group_listing_t;
+
+typedef struct rill_group_list {
+    const rill_group_listing_t *groups; /* sorted by group id */
+    size_t group_cnt;
+} rill_group_list_t;
+
+/*
+ * Lists the groups of the cluster: ListGroups to every broker, merged, as
+ * the Java AdminClient does.  Returns 0 when every broker answered, else
+ * the first broker's error (the list then holds the groups of the brokers
+ * that did answer).  Free with rill_group_list_free.
+ */
+rill_err_t rill_admin_list_groups(rill_admin_t *a, int timeout_ms, rill_group_list_t **out);
+void rill_group_list_free(rill_group_list_t *list);
+
+typedef struct rill_member_info {
+    const char *member_id;
+    const char *group_instance_id; /* NULL unless a static member */
+    const char *client_id;
+    const char *host;
+    /*
+     * The member's assignment, decoded when the group's protocol type is
+     * "consumer" (offsets RILL_OFFSET_INVALID); empty otherwise, and while
+     * the group rebalances.
+     */
+    const rill_topic_partition_t *assignment;
+    size_t assignment_cnt;
+} rill_member_info_t;
+
+typedef struct rill_group_info {
+    const char *group_id;
+    rill_err_t err;
+    /* "Stable", "PreparingRebalance", "CompletingRebalance", "Empty", "Dead" */
+    const char *state;
+    const char *protocol_type; /* "consumer" for consumer groups */
+    const char *protocol;      /* the assignor in use, e.g. "range"; "" when none */
+    int32_t coordinator;       /* broker id, -1 when not found */
+    const rill_member_info_t *members;
+    size_t member_cnt;
+} rill_group_info_t;
+
+typedef struct rill_group_descriptions {
+    const rill_group_info_t *groups; /* groups[i] describes groups[i] asked for */
+    size_t group_cnt;
+} rill_group_descriptions_t;
+
+/*
+ * Describes groups (DescribeGroups to each group's coordinator, found with
+ * FindCoordinator).  A group that does not exist is reported by Kafka as
+ * state "Dead" with no members (or GROUP_ID_NOT_FOUND by newer brokers).
+ * Returns 0 when every group was answered, else a local error that then
+ * also stands in the unanswered groups.  Free with
+ * rill_group_descriptions_free.
+ */
+rill_err_t rill_admin_describe_groups(rill_admin_t *a, const char *const *groups, size_t n,
+                                      int timeout_ms, rill_group_descriptions_t **out);
+void rill_group_descriptions_free(rill_group_descriptions_t *d);
+
+/*
+ * Deletes groups (DeleteGroups to each group's coordinator); results[i] is
+ * filled for groups[i] (name is the group id).  Errors per group include
+ * NON_EMPTY_GROUP (it still has members) and GROUP_ID_NOT_FOUND.  Returns
+ * as rill_admin_create_topics does.
+ */
+rill_err_t rill_admin_delete_groups(rill_admin_t *a, const char *const *groups, size_t n,
+                                    int timeout_ms, rill_topic_result_t *results);
+
+/* One partition's offset query, answered in place by rill_admin_list_offsets. */
+typedef struct rill_offset_query {
+    const char *topic;
+    int32_t partition;
+    /*
+     * RILL_OFFSET_BEGINNING: the earliest offset; RILL_OFFSET_END: the log
+     * end offset (the next offset to be written); a timestamp in epoch ms
+     * (>= 0): the first offset whose timestamp is at or after it.
+     */
+    int64_t spec;
+    /* Answer: */
+    rill_err_t err;
+    int64_t offset;    /* -1 when no record is at or after the timestamp */
+    int64_t timestamp; /* of that record, for a timestamp query; -1 otherwise */
+} rill_offset_query_t;
+
+/*
+ * Looks up offsets (ListOffsets to each partition's leader), filling err,
+ * offset and timestamp of every query.  read_committed: the end of a
+ * partition is the last stable offset rather than the high watermark.
+ * Returns 0 when every query was answered (check each err), else a local
+ * error that then also stands in the unanswered queries.
+ */
+rill_err_t rill_admin_list_offsets(rill_admin_t *a, rill_offset_query_t *queries, size_t n,
+                                   int read_committed, int timeout_ms);
+
+/* A group's position on one partition. */
+typedef struct rill_partition_lag {
+    const char *topic;
+    int32_t partition;
+    rill_err_t err;      /* the first error met for this partition; 0 normally */
+    int64_t committed;   /* the group's committed offset, RILL_OFFSET_INVALID if none */
+    int64_t end_offset;  /* log end offset (high watermark), -1 when unknown */
+    int64_t lag;         /* end_offset - committed; -1 when either is unknown */
+    const char *member_id; /* member the partition is assigned to, NULL when none */
+} rill_partition_lag_t;
+
+typedef struct rill_group_lag {
+    const char *group_id;
+    const rill_partition_lag_t *partitions; /* sorted by topic, then partition */
+    size_t partition_cnt;
+} rill_group_lag_t;
+
+/*
+ * Consumer lag of a group: its committed offsets (OffsetFetch to the
+ * coordinator) against the log end offsets (ListOffsets).  With parts NULL
+ * (n 0): every partition the group has committed, or assigned to a member
+ * (members are learned with DescribeGroups where the coordinator offers
+ * it); else exactly the n partitions given (their offset field is
+ * ignored).  Returns 0, a group-level error from the coordinator (e.g.
+ * GROUP_AUTHORIZATION_FAILED), or a local error.  Free with
+ * rill_group_lag_free.
+ */
+rill_err_t rill_admin_group_lag(rill_admin_t *a, const char *group,
+                                const rill_topic_partition_t *parts, size_t n, int timeout_ms,
+                                rill_group_lag_t **out);
+void rill_group_lag_free(rill_group_lag_t *lag);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/admin.h"
 #include "cli/cli.h"
 #include "cli/consume.h"
 
@@ -21,8 +22,8 @@ static const struct cmd {
 } cmds[] = {
     {"produce", cli_produce, cli_produce_usage, "send each line of stdin as a message"},
     {"consume", cli_consume, cli_consume_usage, "print the messages of a topic"},
-    {"topic", cli_topic, cli_topic_usage, "create or delete topics"},
-    {"group", NULL, NULL, "list and describe consumer groups (not implemented yet)"},
+    {"topic", cli_topic, cli_topic_usage, "create, delete, alter, list and describe topics"},
+    {"group", cli_group, cli_group_usage, "list, describe and delete consumer groups"},
     {"perf", cli_perf, cli_perf_usage, "producer and consumer throughput benchmarks"},
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
