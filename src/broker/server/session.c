@@ -34,6 +34,8 @@
 #define RESP_POOL_MAX 256
 /* A session's input buffer is freed when empty and larger than this. */
 #define IN_KEEP_MAX (64u << 10)
+/* Requests up to this size get their whole buffer as soon as their size is known. */
+#define IN_WHOLE_MAX (4u << 20)
 /* Minimum request: api key, version, correlation id. */
 #define FRAME_MIN 8
 
@@ -498,7 +500,14 @@ static void read_in(rill_session *s) {
             if (s->dead)
                 return;
             if (used < (size_t)n) {
-                if (rill__buf_append(&s->in, srv->scratch + used, (size_t)n - used) != 0) {
+                size_t left = (size_t)n - used;
+                if (left >= 4) {
+                    size_t total = 4 + (size_t)rill__ld32(srv->scratch + used);
+                    if (total > left && total <= IN_WHOLE_MAX &&
+                        total - 4 <= (uint64_t)srv->cfg->socket_request_max)
+                        rill__buf_grow(&s->in, total); /* failure is caught below */
+                }
+                if (rill__buf_append(&s->in, srv->scratch + used, left) != 0) {
                     rill__session_close(s, RILL_LOG_ERR, "out of memory");
                     return;
                 }
@@ -507,13 +516,18 @@ static void read_in(rill_session *s) {
             return;
         }
     } else {
-        /* Room for the rest of the request (known once its size is in), in steps. */
+        /*
+         * Room for the rest of the request, known once its size is in: all of it at once
+         * when it is of an ordinary size (a producer's 1 MiB batch is then copied once),
+         * in steps of the scratch size beyond, so that a size claimed in four bytes cannot
+         * make us allocate much before the bytes arrive.
+         */
         size_t want = 16384;
         if (s->in.len >= 4) {
             size_t total = 4 + (size_t)rill__ld32(s->in.data);
             if (total > s->in.len)
                 want = total - s->in.len;
-            if (want > srv->scratch_cap)
+            if (total > IN_WHOLE_MAX && want > srv->scratch_cap)
                 want = srv->scratch_cap;
         }
         if (s->in.cap - s->in.len < want && rill__buf_grow(&s->in, want) != 0) {
