@@ -29,7 +29,7 @@
 
 const char cli_consume_usage[] =
     "usage: rill consume -t TOPIC [-g GROUP] [-p PARTITION] [-o beginning|end|stored|OFFSET]\n"
-    "                    [-e] [-c COUNT] [-f FORMAT] [-E] [-v] [-b ...] [-X ...]\n"
+    "                    [-e] [-c COUNT] [-f FORMAT] [-u] [-E] [-v] [-b ...] [-X ...]\n"
     "Prints the messages of TOPIC on stdout, by default the value of each on its own line.\n"
     "  -t TOPIC            topic to read (required)\n"
     "  -g GROUP            read as a member of consumer group GROUP: partitions are shared\n"
@@ -45,6 +45,8 @@ const char cli_consume_usage[] =
     "                      %k key, %K key length, %s or %v value, %S value length, %R value\n"
     "                      length as 4 big-endian bytes, %h headers (name=value,...), %% a %;\n"
     "                      escapes \\n \\r \\t \\\\ \\xHH (default: \"%s\\n\")\n"
+    "  -u                  unbuffered: write each message out at once (default: in blocks,\n"
+    "                      and whenever no message is waiting)\n"
     "  -E                  keep going after consumer errors (still exit 1 at the end)\n"
     "  -v                  report assignments and partition ends on stderr\n" CLI_COMMON_USAGE;
 
@@ -58,6 +60,7 @@ struct consume_args {
     bool exit_eof;
     long long count; /* 0: no limit */
     const char *format;
+    bool unbuffered;
     bool keep_going;
     bool verbose;
 };
@@ -170,7 +173,7 @@ static int parse_args(rill_conf_t *conf, int argc, char **argv, struct consume_a
     int c, r;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":t:g:p:o:ec:f:Ev" CLI_COMMON_OPTS, longopts, NULL)) !=
+    while ((c = getopt_long(argc, argv, ":t:g:p:o:ec:f:uEv" CLI_COMMON_OPTS, longopts, NULL)) !=
            -1) {
         switch (c) {
         case 't':
@@ -204,6 +207,9 @@ static int parse_args(rill_conf_t *conf, int argc, char **argv, struct consume_a
             break;
         case 'f':
             a->format = optarg;
+            break;
+        case 'u':
+            a->unbuffered = true;
             break;
         case 'E':
             a->keep_going = true;
@@ -347,6 +353,8 @@ static int read_loop(rill_consumer_t *c, struct consume_run *run, const cli_fmt 
                 return CLI_FAIL;
             }
             printed++;
+            if (a->unbuffered)
+                fflush(stdout);
         }
         rill_message_destroy(m);
     }
