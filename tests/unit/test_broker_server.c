@@ -164,6 +164,19 @@ static rill_rd body_of(const uint8_t *frame, size_t len, int32_t corr, bool flex
     return r;
 }
 
+/* Sends the request being built in b (freed), returns a reader of its response's body. */
+static rill_rd roundtrip(fx *f, rill_buf *b, uint8_t **frame) {
+    req_end(b);
+    int32_t corr = f->corr;
+    send_all(f, b->data, b->len);
+    rill__buf_free(b);
+    size_t len;
+    *frame = recv_frame(f, &len, 10000);
+    assert_non_null(*frame);
+    rill__arena_reset(&f->arena);
+    return body_of(*frame, len, corr, false);
+}
+
 static rill_buf batch_of(const char *const *values, int n, int corrupt) {
     /* Current timestamps: an old one would make the log roll a segment per batch
      * (segment.ms counts from the first record's timestamp, as in Kafka). */
@@ -191,18 +204,15 @@ static int16_t produce(fx *f, const char *topic, const rill_buf *batch, int16_t 
     rill__produce_req_topic(&w, rill__str(topic), 1);
     rill__produce_req_partition(&w, 0, batch->data, (int32_t)batch->len);
     assert_int_equal(rill__produce_req_end(&w), 0);
-    req_end(&b);
-    int32_t corr = f->corr;
-    send_all(f, b.data, b.len);
-    rill__buf_free(&b);
-    if (acks == 0)
+    if (acks == 0) {
+        req_end(&b);
+        send_all(f, b.data, b.len);
+        rill__buf_free(&b);
         return 0;
-    size_t len;
-    uint8_t *frame = recv_frame(f, &len, 5000);
-    assert_non_null(frame);
-    rill_rd r = body_of(frame, len, corr, false);
+    }
+    uint8_t *frame;
+    rill_rd r = roundtrip(f, &b, &frame);
     rill_produce_resp m;
-    rill__arena_reset(&f->arena);
     assert_int_equal(rill__produce_resp_decode(&r, 7, &m, &f->arena), 0);
     assert_int_equal(m.ntopics, 1);
     assert_int_equal(m.topics[0].npartitions, 1);
@@ -219,16 +229,9 @@ static void create_topic(fx *f, const char *topic) {
     rill_metadata_req_topic t = {{0}, rill__str(topic)};
     rill_metadata_req m = {&t, 1, true, false, false};
     assert_int_equal(rill__metadata_req_encode(&b, 1, &m), 0);
-    req_end(&b);
-    int32_t corr = f->corr;
-    send_all(f, b.data, b.len);
-    rill__buf_free(&b);
-    size_t len;
-    uint8_t *frame = recv_frame(f, &len, 5000);
-    assert_non_null(frame);
-    rill_rd r = body_of(frame, len, corr, false);
+    uint8_t *frame;
+    rill_rd r = roundtrip(f, &b, &frame);
     rill_metadata_resp resp;
-    rill__arena_reset(&f->arena);
     assert_int_equal(rill__metadata_resp_decode(&r, 1, &resp, &f->arena), 0);
     assert_int_equal(resp.ntopics, 1);
     assert_int_equal(resp.topics[0].error_code, 0);
@@ -263,16 +266,9 @@ static rill_fetch_resp_partition fetch(fx *f, const char *topic, int64_t offset,
     m.ntopics = 1;
     m.rack_id = rill__str("");
     assert_int_equal(rill__fetch_req_encode(&b, 11, &m), 0);
-    req_end(&b);
-    int32_t corr = f->corr;
-    send_all(f, b.data, b.len);
-    rill__buf_free(&b);
-    size_t len;
-    uint8_t *frame = recv_frame(f, &len, 10000);
-    assert_non_null(frame);
-    rill_rd r = body_of(frame, len, corr, false);
+    uint8_t *frame;
+    rill_rd r = roundtrip(f, &b, &frame);
     rill_fetch_resp resp;
-    rill__arena_reset(&f->arena);
     assert_int_equal(rill__fetch_resp_decode(&r, 11, &resp, &f->arena), 0);
     assert_int_equal(resp.error_code, 0);
     assert_int_equal(resp.session_id, 0);
@@ -314,12 +310,8 @@ static void api_versions(void **state) {
     req_begin(f, &b, RILL_API_API_VERSIONS, 3);
     rill_api_versions_req q = {rill__str("unit"), rill__str("1.0")};
     assert_int_equal(rill__api_versions_req_encode(&b, 3, &q), 0);
-    req_end(&b);
-    send_all(f, b.data, b.len);
-    rill__buf_free(&b);
-    size_t len;
-    uint8_t *frame = recv_frame(f, &len, 5000);
-    rill_rd r = body_of(frame, len, f->corr, false); /* always response header v0 */
+    uint8_t *frame;
+    rill_rd r = roundtrip(f, &b, &frame); /* ApiVersions: always response header v0 */
     rill_api_versions_resp m;
     assert_int_equal(rill__api_versions_resp_decode(&r, 3, &m, &f->arena), 0);
     assert_int_equal(m.error_code, 0);
