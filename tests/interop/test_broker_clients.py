@@ -303,6 +303,25 @@ def test_list_offsets_earliest_latest_by_time(rill_broker, topic_name):
         c.close()
 
 
+@pytest.mark.parametrize("codec", ["none", "lz4", "zstd"])
+def test_offsets_for_times_inside_a_batch(rill_broker, topic_name, codec):
+    """Records of one (compressed) batch with increasing timestamps: the answer is the
+    exact record, not the batch's first one."""
+    b = rill_broker()
+    t0 = int(time.time() * 1000) - 50000
+    msgs = [dict(value=b"r%d" % i, timestamp=t0 + i * 10) for i in range(200)]
+    helpers.confluent_produce(b.bootstrap, topic_name, msgs,
+                              conf={"linger.ms": 200, "compression.codec": codec})
+    c = ck.Consumer({"bootstrap.servers": b.bootstrap, "group.id": "oft"})
+    try:
+        for want in (0, 1, 57, 199):
+            found = c.offsets_for_times([ck.TopicPartition(topic_name, 0, t0 + want * 10 - 3)],
+                                        timeout=10)
+            assert found[0].offset == want, (want, found[0].offset)
+    finally:
+        c.close()
+
+
 def test_long_poll_wakes_on_produce(rill_broker, topic_name):
     """A consumer waiting at the end of the log gets a new record at once, not after
     fetch.wait.max.ms."""

@@ -4,13 +4,40 @@
  * the first offset at or after a timestamp, all answered by storage's offset lookup.
  *
  * v0 answers with a list of offsets (old_style_offsets): the one offset found, or an
- * empty list when none.  Leader epochs are 0: this node has led every partition since it
+ * empty list when none.
+ *
+ * Storage finds the batch by its time index but cannot look inside a compressed batch;
+ * rill__list_offsets_ts_finder (its ts_finder hook) inflates it with the record batch
+ * reader of src/proto to find the exact record.  Leader epochs are 0: this node has led every partition since it
  * was created, and storage writes epoch 0 into every batch.
  */
 #include <string.h>
 
 #include "broker/server/handlers.h"
 #include "proto/api_list_offsets.h"
+#include "proto/record_batch.h"
+
+int rill__list_offsets_ts_finder(void *opaque, const uint8_t *batch, size_t len, int64_t ts,
+                                 int32_t *offset_delta, int64_t *found_ts) {
+    rill_batch_reader *rd = opaque;
+    rill_batch_header h;
+    const uint8_t *recs;
+    size_t n;
+    if (rill__batch_header_parse(batch, len, &h) != RILL_BATCH_OK || h.size > len ||
+        rill__batch_records(rd, batch, &h, &recs, &n) != 0)
+        return -1;
+    rill_record_iter it;
+    rill__record_iter_init(&it, recs, n, &h);
+    rill_record r;
+    int rc;
+    while ((rc = rill__record_iter_next(&it, &r)) == 1)
+        if (r.timestamp >= ts) {
+            *offset_delta = r.offset_delta;
+            *found_ts = r.timestamp;
+            return 1;
+        }
+    return rc < 0 ? -1 : 0;
+}
 
 int rill__h_list_offsets(rill_req *q) {
     rill_server *srv = q->srv;

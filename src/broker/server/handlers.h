@@ -57,6 +57,13 @@ static inline void rill__req_error(rill_req *q, int16_t code) {
         q->nerrors++;
 }
 
+/*
+ * Storage's ts_finder hook (log_config.h): the first record with timestamp >= ts in one
+ * whole (possibly compressed) batch.  opaque is a rill_batch_reader.
+ */
+int rill__list_offsets_ts_finder(void *opaque, const uint8_t *batch, size_t len, int64_t ts,
+                                 int32_t *offset_delta, int64_t *found_ts);
+
 /* One configuration entry as DescribeConfigs / CreateTopics report it. */
 typedef struct rill_cfg_entry {
     const char *name;

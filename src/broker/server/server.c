@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "broker/server/group_coordinator.h"
+#include "broker/server/handlers.h"
 #include "broker/server/server_int.h"
 #include "common/clock.h"
 
@@ -259,6 +260,7 @@ static void server_free(rill_server *srv) {
     free(srv->parked);
     free(srv->scratch);
     rill__arena_free(&srv->arena);
+    rill__batch_reader_free(&srv->ts_reader);
     rill__hmap_free(&srv->topic_stats, free);
     rill__loop_destroy(srv->loop);
 }
@@ -292,6 +294,8 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
     srv->metrics_port = -1;
     rill__hmap_init(&srv->topic_stats);
     rill__arena_init(&srv->arena, 0);
+    /* Bounded like a consumer's: a batch inflating past it answers with its first record. */
+    rill__batch_reader_init(&srv->ts_reader, 64u << 20);
     srv->now_ms = rill__wall_ms();
     srv->mono_ms = rill__mono_ms();
     srv->scratch_cap = SCRATCH_SIZE;
@@ -301,6 +305,7 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
         snprintf(err, errlen, "out of memory");
         free(srv->scratch);
         rill__loop_destroy(srv->loop);
+        rill__batch_reader_free(&srv->ts_reader);
         free(srv);
         return RILL_ERR_NO_MEMORY;
     }
@@ -317,6 +322,8 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
     sc.logger = lg;
     if (!sc.log_defaults.logger)
         sc.log_defaults.logger = lg;
+    sc.log_defaults.ts_finder = rill__list_offsets_ts_finder;
+    sc.log_defaults.ts_finder_opaque = &srv->ts_reader;
     rill_err_t e = rill__storage_open(&sc, &srv->st, err, errlen);
     if (e) {
         server_free(srv);

@@ -45,6 +45,7 @@
 #include "proto/api.h"
 #include "proto/arena.h"
 #include "proto/reader.h"
+#include "proto/record_batch.h"
 
 typedef struct rill_session rill_session;
 typedef struct rill_parked rill_parked;
@@ -165,6 +166,7 @@ struct rill_server {
     uint8_t *scratch;
     size_t scratch_cap;
     rill_arena arena; /* decoded requests; reset after each */
+    rill_batch_reader ts_reader; /* ListOffsets by time inside compressed batches */
 
     rill_flusher flusher;
     rill_metrics metrics;
