@@ -122,7 +122,9 @@ def test_non_retriable_error_reaches_exactly_the_affected_messages(mock_cluster,
     after are delivered; nothing failed is in the log."""
     mc = mock_cluster(1)
     mc.create_topic("nonretr", 1, 1)
-    p = Probe(mc.bootstrap, "nonretr", conf={"linger.ms": 0, "enable.idempotence": "false",
+    # A long linger keeps the three "hit" messages in one batch (one request, the one
+    # that gets the error); each flush sends at once whatever linger says.
+    p = Probe(mc.bootstrap, "nonretr", conf={"linger.ms": 2000, "enable.idempotence": "false",
                                              "acks": "all"})
     try:
         for i in range(3):
