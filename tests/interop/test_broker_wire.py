@@ -625,3 +625,35 @@ def test_ten_thousand_idle_connections(rill_broker, topic_name):
         for s in idle:
             s.close()
     helpers.wait_for(lambda: still_serves(b.bootstrap), 10, what="the broker after the flood")
+
+
+def broker_cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def join_group_v0_body(group):
+    meta = struct.pack(">hi", 0, 0) + struct.pack(">i", -1)  # version, no topics, null data
+    return (kstr(group) + struct.pack(">i", 30000) + kstr("") + kstr("consumer")
+            + struct.pack(">i", 1) + kstr("range") + struct.pack(">i", len(meta)) + meta)
+
+
+def test_client_gone_while_its_join_group_waits(rill_broker):
+    """A JoinGroup waits for the initial rebalance delay while its connection reads nothing
+    more; the client disconnecting then must close the session, not spin the loop."""
+    b = rill_broker("-X", "group.initial.rebalance.delay.ms=3000")
+    c = Conn(b.bootstrap)
+    c.send(11, 0, join_group_v0_body("waiting-group"))
+    time.sleep(0.2)
+    c.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
+    c.close()
+    time.sleep(0.2)
+    cpu0 = broker_cpu_seconds(b.proc.pid)
+    time.sleep(1.5)
+    assert broker_cpu_seconds(b.proc.pid) - cpu0 < 0.5
+    assert still_serves(b.bootstrap)
+    # A second member after the first one's connection is gone still completes its join.
+    d = Conn(b.bootstrap)
+    r = d.call(11, 0, join_group_v0_body("waiting-group"))
+    assert r.take(">h") == 0  # joined (the dead member was replaced or expired)

@@ -555,6 +555,15 @@ static void on_io(rill_io *io, uint32_t events) {
     rill_session *s = io->ctx;
     if (s->dead)
         return;
+    if ((events & (EPOLLHUP | EPOLLERR)) && s->paused) {
+        /*
+         * epoll reports these even to a session that is not reading (a request waiting in
+         * the group coordinator, back-pressure): the peer is gone for good, and leaving the
+         * socket open would make every loop step return at once.
+         */
+        rill__session_close(s, RILL_LOG_DEBUG, events & EPOLLERR ? "socket error" : "hung up");
+        return;
+    }
     if (events & EPOLLOUT) {
         if (write_out(s) != 0)
             return;
