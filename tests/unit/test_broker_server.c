@@ -36,6 +36,7 @@
 #include "proto/api_fetch.h"
 #include "proto/api_metadata.h"
 #include "proto/api_produce.h"
+#include "proto/api_topics.h"
 #include "proto/api_versions.h"
 #include "proto/fields.h"
 #include "proto/record_batch.h"
@@ -243,14 +244,19 @@ static void create_topic(fx *f, const char *topic) {
 }
 
 /* Fetch v11 of topic/0 from offset; returns the decoded partition (records in *frame). */
-static rill_fetch_resp_partition fetch(fx *f, const char *topic, int64_t offset, int32_t max_wait,
-                                       int32_t min_bytes, uint8_t **frame_out) {
+/* Fetch of topic/0 (by name, or by id from v13: topic_id non-NULL). */
+static rill_fetch_resp_partition fetch_v(fx *f, int16_t ver, const char *topic,
+                                         const uint8_t *topic_id, int64_t offset,
+                                         int32_t max_wait, int32_t min_bytes,
+                                         uint8_t **frame_out) {
     rill_buf b;
-    req_begin(f, &b, RILL_API_FETCH, 11);
+    req_begin(f, &b, RILL_API_FETCH, ver);
     rill_fetch_req_partition p = {0, -1, offset, -1, -1, 1 << 20, {0}};
     rill_fetch_req_topic t;
     memset(&t, 0, sizeof(t));
     t.topic = rill__str(topic);
+    if (topic_id)
+        memcpy(t.topic_id, topic_id, 16);
     t.partitions = &p;
     t.npartitions = 1;
     rill_fetch_req m;
@@ -265,17 +271,26 @@ static rill_fetch_resp_partition fetch(fx *f, const char *topic, int64_t offset,
     m.topics = &t;
     m.ntopics = 1;
     m.rack_id = rill__str("");
-    assert_int_equal(rill__fetch_req_encode(&b, 11, &m), 0);
+    assert_int_equal(rill__fetch_req_encode(&b, ver, &m), 0);
     uint8_t *frame;
     rill_rd r = roundtrip(f, &b, &frame);
+    if (ver >= 12) {
+        /* Flexible: response header v1 carries tagged fields after the correlation id. */
+        rill__rd_tags(&r);
+    }
     rill_fetch_resp resp;
-    assert_int_equal(rill__fetch_resp_decode(&r, 11, &resp, &f->arena), 0);
+    assert_int_equal(rill__fetch_resp_decode(&r, ver, &resp, &f->arena), 0);
     assert_int_equal(resp.error_code, 0);
     assert_int_equal(resp.session_id, 0);
     assert_int_equal(resp.ntopics, 1);
     assert_int_equal(resp.topics[0].npartitions, 1);
     *frame_out = frame;
     return resp.topics[0].partitions[0];
+}
+
+static rill_fetch_resp_partition fetch(fx *f, const char *topic, int64_t offset, int32_t max_wait,
+                                       int32_t min_bytes, uint8_t **frame_out) {
+    return fetch_v(f, 11, topic, NULL, offset, max_wait, min_bytes, frame_out);
 }
 
 /* Values of every record in a RECORDS blob, in order, joined by ',' into out. */
@@ -472,6 +487,139 @@ static void bad_frames_close(void **state) {
     create_topic(f, "still-ok");
 }
 
+/* Metadata v12 (flexible, topic ids) for every topic; returns the id of `topic`. */
+static void topic_id_of(fx *f, const char *topic, uint8_t id[16]) {
+    rill_buf b;
+    req_begin(f, &b, RILL_API_METADATA, 12);
+    rill_metadata_req m = {NULL, -1, true, false, false};
+    assert_int_equal(rill__metadata_req_encode(&b, 12, &m), 0);
+    uint8_t *frame;
+    rill_rd r = roundtrip(f, &b, &frame);
+    rill__rd_tags(&r); /* response header v1 */
+    rill_metadata_resp resp;
+    assert_int_equal(rill__metadata_resp_decode(&r, 12, &resp, &f->arena), 0);
+    int found = 0;
+    for (int32_t i = 0; i < resp.ntopics; i++)
+        if (rill__str_eq(resp.topics[i].name, topic)) {
+            memcpy(id, resp.topics[i].topic_id, 16);
+            found = 1;
+        }
+    assert_true(found);
+    static const uint8_t zero[16];
+    assert_memory_not_equal(id, zero, 16);
+    free(frame);
+}
+
+static void fetch_by_topic_id(void **state) {
+    fx *f = *state;
+    create_topic(f, "by-id");
+    uint8_t id[16];
+    topic_id_of(f, "by-id", id);
+    const char *v[] = {"one", "two"};
+    rill_buf b = batch_of(v, 2, 0);
+    assert_int_equal(produce(f, "by-id", &b, 1, NULL), 0);
+    uint8_t *frame;
+    rill_fetch_resp_partition p = fetch_v(f, 13, "", id, 0, 0, 0, &frame);
+    assert_int_equal(p.error_code, 0);
+    char vals[64];
+    int64_t first;
+    record_values(p.records, vals, sizeof(vals), &first);
+    assert_string_equal(vals, "one@0,two@1");
+    free(frame);
+    id[0] ^= 0xff;
+    p = fetch_v(f, 17, "", id, 0, 0, 0, &frame);
+    assert_int_equal(p.error_code, RILL_ERR_UNKNOWN_TOPIC_ID);
+    free(frame);
+    rill__buf_free(&b);
+}
+
+/*
+ * DeleteTopics while a fetch on the topic is parked and an acks=all produce to it is
+ * waiting for its fsync: the produce is answered (the flush completes first), the parked
+ * fetch is answered at its deadline with UNKNOWN_TOPIC_OR_PARTITION, nothing dangles.
+ */
+static void delete_topic_under_load(void **state) {
+    fx *f = *state;
+    create_topic(f, "doomed");
+    int other = f->fd;
+    f->fd = connect_to(rill__server_port(f->srv, 0));
+    create_topic(f, "doomed");
+
+    /* Connection A: a long poll at the end of the topic. */
+    int a = other;
+    int32_t fetch_corr;
+    {
+        int saved = f->fd;
+        f->fd = a;
+        rill_buf b;
+        req_begin(f, &b, RILL_API_FETCH, 4);
+        rill_fetch_req_partition p = {0, -1, 0, -1, -1, 1 << 20, {0}};
+        rill_fetch_req_topic t;
+        memset(&t, 0, sizeof(t));
+        t.topic = rill__str("doomed");
+        t.partitions = &p;
+        t.npartitions = 1;
+        rill_fetch_req m;
+        memset(&m, 0, sizeof(m));
+        m.cluster_id = rill__str_null();
+        m.replica_id = -1;
+        m.replica_epoch = -1;
+        m.max_wait_ms = 600;
+        m.min_bytes = 1 << 20; /* more than will ever come: waits for the deadline */
+        m.max_bytes = 1 << 20;
+        m.session_epoch = -1;
+        m.topics = &t;
+        m.ntopics = 1;
+        m.rack_id = rill__str("");
+        assert_int_equal(rill__fetch_req_encode(&b, 4, &m), 0);
+        req_end(&b);
+        fetch_corr = f->corr;
+        send_all(f, b.data, b.len);
+        rill__buf_free(&b);
+        f->fd = saved;
+    }
+    for (int i = 0; i < 20; i++)
+        rill__server_step(f->srv, 1);
+    assert_int_equal(f->srv->nparked, 1);
+
+    /* Connection B: an acks=all produce, then DeleteTopics right behind it. */
+    const char *v[] = {"bye"};
+    rill_buf batch = batch_of(v, 1, 0);
+    int64_t base;
+    assert_int_equal(produce(f, "doomed", &batch, -1, &base), 0);
+    assert_int_equal(base, 0);
+    rill_buf b;
+    req_begin(f, &b, RILL_API_DELETE_TOPICS, 1);
+    rill_delete_topics_req_topic dt;
+    memset(&dt, 0, sizeof(dt));
+    dt.name = rill__str("doomed");
+    rill_delete_topics_req dm = {&dt, 1, 5000};
+    assert_int_equal(rill__delete_topics_req_encode(&b, 1, &dm), 0);
+    uint8_t *frame;
+    rill_rd r = roundtrip(f, &b, &frame);
+    rill_delete_topics_resp dres;
+    assert_int_equal(rill__delete_topics_resp_decode(&r, 1, &dres, &f->arena), 0);
+    assert_int_equal(dres.nresponses, 1);
+    assert_int_equal(dres.responses[0].error_code, 0);
+    free(frame);
+
+    /* The long poll ends with the topic gone. */
+    int saved = f->fd;
+    f->fd = a;
+    size_t len;
+    frame = recv_frame(f, &len, 5000);
+    assert_non_null(frame);
+    r = body_of(frame, len, fetch_corr, false);
+    rill_fetch_resp fres;
+    rill__arena_reset(&f->arena);
+    assert_int_equal(rill__fetch_resp_decode(&r, 4, &fres, &f->arena), 0);
+    assert_int_equal(fres.topics[0].partitions[0].error_code, RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    free(frame);
+    close(a);
+    f->fd = saved;
+    rill__buf_free(&batch);
+}
+
 static void histogram_buckets(void **state) {
     (void)state;
     rill_histogram h;
@@ -524,6 +672,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(bad_batches_not_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(long_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_frames_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(fetch_by_topic_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(delete_topic_under_load, setup, teardown),
         cmocka_unit_test(histogram_buckets),
         cmocka_unit_test_setup_teardown(metrics_text, setup, teardown),
     };
