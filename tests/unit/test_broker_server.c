@@ -244,13 +244,11 @@ static void create_topic(fx *f, const char *topic) {
 }
 
 /* Fetch v11 of topic/0 from offset; returns the decoded partition (records in *frame). */
-/* Fetch of topic/0 (by name, or by id from v13: topic_id non-NULL). */
-static rill_fetch_resp_partition fetch_v(fx *f, int16_t ver, const char *topic,
-                                         const uint8_t *topic_id, int64_t offset,
-                                         int32_t max_wait, int32_t min_bytes,
-                                         uint8_t **frame_out) {
-    rill_buf b;
-    req_begin(f, &b, RILL_API_FETCH, ver);
+/* Writes a Fetch request of topic/0 (by name, or by id from v13: topic_id non-NULL). */
+static void fetch_request(fx *f, rill_buf *b, int16_t ver, const char *topic,
+                          const uint8_t *topic_id, int64_t offset, int32_t max_wait,
+                          int32_t min_bytes) {
+    req_begin(f, b, RILL_API_FETCH, ver);
     rill_fetch_req_partition p = {0, -1, offset, -1, -1, 1 << 20, {0}};
     rill_fetch_req_topic t;
     memset(&t, 0, sizeof(t));
@@ -271,7 +269,15 @@ static rill_fetch_resp_partition fetch_v(fx *f, int16_t ver, const char *topic,
     m.topics = &t;
     m.ntopics = 1;
     m.rack_id = rill__str("");
-    assert_int_equal(rill__fetch_req_encode(&b, ver, &m), 0);
+    assert_int_equal(rill__fetch_req_encode(b, ver, &m), 0);
+}
+
+static rill_fetch_resp_partition fetch_v(fx *f, int16_t ver, const char *topic,
+                                         const uint8_t *topic_id, int64_t offset,
+                                         int32_t max_wait, int32_t min_bytes,
+                                         uint8_t **frame_out) {
+    rill_buf b;
+    fetch_request(f, &b, ver, topic, topic_id, offset, max_wait, min_bytes);
     uint8_t *frame;
     rill_rd r = roundtrip(f, &b, &frame);
     if (ver >= 12) {
@@ -552,26 +558,8 @@ static void delete_topic_under_load(void **state) {
         int saved = f->fd;
         f->fd = a;
         rill_buf b;
-        req_begin(f, &b, RILL_API_FETCH, 4);
-        rill_fetch_req_partition p = {0, -1, 0, -1, -1, 1 << 20, {0}};
-        rill_fetch_req_topic t;
-        memset(&t, 0, sizeof(t));
-        t.topic = rill__str("doomed");
-        t.partitions = &p;
-        t.npartitions = 1;
-        rill_fetch_req m;
-        memset(&m, 0, sizeof(m));
-        m.cluster_id = rill__str_null();
-        m.replica_id = -1;
-        m.replica_epoch = -1;
-        m.max_wait_ms = 600;
-        m.min_bytes = 1 << 20; /* more than will ever come: waits for the deadline */
-        m.max_bytes = 1 << 20;
-        m.session_epoch = -1;
-        m.topics = &t;
-        m.ntopics = 1;
-        m.rack_id = rill__str("");
-        assert_int_equal(rill__fetch_req_encode(&b, 4, &m), 0);
+        /* min_bytes more than will ever come: it waits for its deadline. */
+        fetch_request(f, &b, 4, "doomed", NULL, 0, 600, 1 << 20);
         req_end(&b);
         fetch_corr = f->corr;
         send_all(f, b.data, b.len);
