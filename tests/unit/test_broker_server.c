@@ -196,12 +196,13 @@ static rill_buf batch_of(const char *const *values, int n, int corrupt) {
 }
 
 /* Produce v7 of one batch to topic/0; returns the partition's error and base offset. */
-static int16_t produce(fx *f, const char *topic, const rill_buf *batch, int16_t acks,
-                       int64_t *base) {
+/* Produce (version ver) of one batch to topic/0; returns the partition's error and base. */
+static int16_t produce_v(fx *f, int16_t ver, const char *topic, const rill_buf *batch,
+                         int16_t acks, int64_t *base) {
     rill_buf b;
-    req_begin(f, &b, RILL_API_PRODUCE, 7);
+    req_begin(f, &b, RILL_API_PRODUCE, ver);
     rill_produce_writer w;
-    rill__produce_req_begin(&w, &b, 7, rill__str_null(), acks, 5000, 1);
+    rill__produce_req_begin(&w, &b, ver, rill__str_null(), acks, 5000, 1);
     rill__produce_req_topic(&w, rill__str(topic), 1);
     rill__produce_req_partition(&w, 0, batch->data, (int32_t)batch->len);
     assert_int_equal(rill__produce_req_end(&w), 0);
@@ -213,15 +214,25 @@ static int16_t produce(fx *f, const char *topic, const rill_buf *batch, int16_t 
     }
     uint8_t *frame;
     rill_rd r = roundtrip(f, &b, &frame);
+    if (rill__api_flexible(RILL_API_PRODUCE, ver))
+        rill__rd_tags(&r); /* response header v1 */
     rill_produce_resp m;
-    assert_int_equal(rill__produce_resp_decode(&r, 7, &m, &f->arena), 0);
+    assert_int_equal(rill__produce_resp_decode(&r, ver, &m, &f->arena), 0);
+    assert_int_equal(rill__rd_remain(&r), 0);
     assert_int_equal(m.ntopics, 1);
     assert_int_equal(m.topics[0].npartitions, 1);
     int16_t err = m.topics[0].partitions[0].error_code;
     if (base)
         *base = m.topics[0].partitions[0].base_offset;
+    if (ver >= 5 && !err)
+        assert_int_equal(m.topics[0].partitions[0].log_start_offset, 0);
     free(frame);
     return err;
+}
+
+static int16_t produce(fx *f, const char *topic, const rill_buf *batch, int16_t acks,
+                       int64_t *base) {
+    return produce_v(f, 7, topic, batch, acks, base);
 }
 
 static void create_topic(fx *f, const char *topic) {
@@ -434,6 +445,50 @@ static void produce_and_fetch(void **state) {
     rill__buf_free(&b1);
     rill__buf_free(&b2);
     rill__buf_free(&b3);
+}
+
+/* Every Produce, Fetch (by name) and Metadata version advertised, flexible ones included. */
+static void produce_every_version(void **state) {
+    fx *f = *state;
+    create_topic(f, "versions");
+    const char *v[] = {"x", "y"};
+    rill_buf b = batch_of(v, 2, 0);
+    int64_t base, want = 0;
+    for (int16_t ver = RILL_PRODUCE_MIN_VER; ver <= RILL_PRODUCE_MAX_VER; ver++) {
+        assert_int_equal(produce_v(f, ver, "versions", &b, ver % 2 ? -1 : 1, &base), 0);
+        assert_int_equal(base, want);
+        want += 2;
+    }
+    for (int16_t ver = 4; ver <= 17; ver++) {
+        uint8_t *frame;
+        rill_fetch_resp_partition p = fetch_v(f, ver, "versions", NULL, 0, 0, 0, &frame);
+        if (ver >= 13) {
+            free(frame);
+            continue; /* by id: fetch_by_topic_id */
+        }
+        assert_int_equal(p.error_code, 0);
+        assert_int_equal(p.high_watermark, want);
+        free(frame);
+    }
+    for (int16_t ver = RILL_METADATA_MIN_VER; ver <= RILL_METADATA_MAX_VER; ver++) {
+        rill_buf mb;
+        req_begin(f, &mb, RILL_API_METADATA, ver);
+        rill_metadata_req_topic t = {{0}, rill__str("versions")};
+        rill_metadata_req m = {&t, 1, true, false, false};
+        assert_int_equal(rill__metadata_req_encode(&mb, ver, &m), 0);
+        uint8_t *frame;
+        rill_rd r = roundtrip(f, &mb, &frame);
+        if (rill__api_flexible(RILL_API_METADATA, ver))
+            rill__rd_tags(&r);
+        rill_metadata_resp resp;
+        assert_int_equal(rill__metadata_resp_decode(&r, ver, &resp, &f->arena), 0);
+        assert_int_equal(rill__rd_remain(&r), 0);
+        assert_int_equal(resp.ntopics, 1);
+        assert_int_equal(resp.topics[0].error_code, 0);
+        assert_int_equal(resp.topics[0].partitions[0].leader_id, 0);
+        free(frame);
+    }
+    rill__buf_free(&b);
 }
 
 static void bad_batches_not_stored(void **state) {
@@ -657,6 +712,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(api_versions_unknown_version, setup, teardown),
         cmocka_unit_test_setup_teardown(pipelined_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(produce_and_fetch, setup, teardown),
+        cmocka_unit_test_setup_teardown(produce_every_version, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_batches_not_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(long_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_frames_close, setup, teardown),
