@@ -229,13 +229,23 @@ static void free_dead_sessions(rill_server *srv) {
 
 /* ---- lifecycle ------------------------------------------------------------------------- */
 
-static void server_free(rill_server *srv) {
+/*
+ * Frees everything, in dependency order: connections (their responses hold segment
+ * references, their group requests are cancelled), the fsync thread (a running round
+ * holds log pointers), the group coordinator (it borrows the offsets store), then the
+ * storage (a clean close: flush and the clean-shutdown marker).  Returns -1 when the
+ * storage could not close cleanly.
+ */
+static int server_free(rill_server *srv) {
     while (srv->sessions)
         rill__session_close(srv->sessions, RILL_LOG_DEBUG, "broker shutting down");
     free_dead_sessions(srv);
+    rill__flusher_destroy(&srv->flusher);
     if (srv->gc)
         rill__gc_destroy(srv->gc);
     srv->gc = NULL;
+    rill_err_t e = srv->st ? rill__storage_close(srv->st) : RILL_ERR_NO_ERROR;
+    srv->st = NULL;
     rill__metrics_close_all(srv);
     for (int i = 0; i < srv->nlisteners; i++)
         if (srv->listeners[i].fd >= 0) {
@@ -246,7 +256,6 @@ static void server_free(rill_server *srv) {
         rill__loop_del(srv->loop, &srv->metrics_io);
         close(srv->metrics_io.fd);
     }
-    rill__flusher_destroy(&srv->flusher);
     while (srv->free_resps) {
         rill_resp *r = srv->free_resps;
         srv->free_resps = r->next;
@@ -263,6 +272,8 @@ static void server_free(rill_server *srv) {
     rill__batch_reader_free(&srv->ts_reader);
     rill__hmap_free(&srv->topic_stats, free);
     rill__loop_destroy(srv->loop);
+    free(srv);
+    return e ? -1 : 0;
 }
 
 static void choose_advertised(rill_server *srv) {
@@ -312,7 +323,6 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
     if (rill__flusher_init(&srv->flusher, srv, srv->loop) != 0) {
         snprintf(err, errlen, "cannot start the fsync thread: %s", strerror(errno));
         server_free(srv);
-        free(srv);
         return RILL_ERR_FATAL;
     }
     raise_nofile(lg);
@@ -327,20 +337,15 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
     rill_err_t e = rill__storage_open(&sc, &srv->st, err, errlen);
     if (e) {
         server_free(srv);
-        free(srv);
         return e;
     }
     if (rill__broker_meta_load(srv, err, errlen) != 0) {
-        rill__storage_close(srv->st);
         server_free(srv);
-        free(srv);
         return RILL_ERR_KAFKA_STORAGE_ERROR;
     }
     if (rill__server_gc_open(srv) != 0) {
         snprintf(err, errlen, "cannot start the group coordinator: out of memory");
-        rill__storage_close(srv->st);
         server_free(srv);
-        free(srv);
         return RILL_ERR_NO_MEMORY;
     }
 
@@ -350,9 +355,7 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
         const rill_hostport *hp = cfg->nlisteners ? &cfg->listeners[i] : &def;
         int fd = listen_on(hp, &srv->ports[i], err, errlen);
         if (fd < 0) {
-            rill__storage_close(srv->st);
             server_free(srv);
-            free(srv);
             return RILL_ERR_TRANSPORT;
         }
         srv->listeners[i] = (rill_io){.fd = fd, .cb = on_accept, .ctx = srv};
@@ -362,9 +365,7 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
     if (cfg->has_metrics) {
         int fd = listen_on(&cfg->metrics, &srv->metrics_port, err, errlen);
         if (fd < 0) {
-            rill__storage_close(srv->st);
             server_free(srv);
-            free(srv);
             return RILL_ERR_TRANSPORT;
         }
         srv->metrics_io = (rill_io){.fd = fd, .cb = rill__metrics_on_accept, .ctx = srv};
@@ -523,16 +524,5 @@ int rill__server_destroy(rill_server *srv) {
     if (!srv)
         return 0;
     rill__flusher_drain(&srv->flusher);
-    /* Connections first: responses still queued hold segment references. */
-    while (srv->sessions)
-        rill__session_close(srv->sessions, RILL_LOG_DEBUG, "broker shutting down");
-    free_dead_sessions(srv);
-    if (srv->gc)
-        rill__gc_destroy(srv->gc); /* it borrows the offsets store */
-    srv->gc = NULL;
-    rill_err_t e = rill__storage_close(srv->st);
-    srv->st = NULL;
-    server_free(srv);
-    free(srv);
-    return e ? -1 : 0;
+    return server_free(srv);
 }
