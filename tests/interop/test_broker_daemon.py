@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 import helpers
-from test_broker_wire import Conn, fetch_v4_body, ensure_topic, parse_fetch_v4, Reader
+from test_broker_wire import Conn, fetch_v4_body, ensure_topic, parse_fetch_v4, Reader, produce
 from test_broker_wire import rill_broker  # noqa: F401 (checks every broker stops cleanly)
 
 import confluent_kafka as ck
@@ -228,3 +228,39 @@ def test_bad_frames_counted(rill_broker):
     assert c.closed_by_peer()
     helpers.wait_for(lambda: metric(scrape(mport)[2], "rill_bad_frames_total") == 1, 5,
                      what="the bad frame to be counted")
+
+
+def test_flush_policies(rill_broker, topic_name):
+    """log.flush.policy=os: acks=all answered without an fsync; none happens at all unless
+    log.flush.interval.messages asks for one (then the flusher thread does it)."""
+    lazy = rill_broker("--metrics", "127.0.0.1:0", "-X", "log.flush.policy=os")
+    lport = int(re.search(r"metrics on http://127\.0\.0\.1:(\d+)", lazy.output()).group(1))
+    helpers.confluent_produce(lazy.bootstrap, topic_name, [dict(value=b"v")] * 20,
+                              conf={"acks": "all"})
+    time.sleep(0.6)  # two maintenance ticks
+    assert metric(scrape(lport)[2], "rill_fsync_total") == 0
+
+    eager = rill_broker("--metrics", "127.0.0.1:0", "-X", "log.flush.policy=os",
+                        "-X", "log.flush.interval.messages=1")
+    eport = int(re.search(r"metrics on http://127\.0\.0\.1:(\d+)", eager.output()).group(1))
+    helpers.confluent_produce(eager.bootstrap, topic_name, [dict(value=b"v")] * 20,
+                              conf={"acks": "1"})
+    helpers.wait_for(lambda: metric(scrape(eport)[2], "rill_fsync_total") >= 1, 5,
+                     what="a flush by log.flush.interval.messages")
+
+
+def test_rolled_segments_are_synced(rill_broker, topic_name):
+    """Kafka flushes a segment when it rolls; so does rill-broker, on its flusher thread."""
+    b = rill_broker("--metrics", "127.0.0.1:0", "-X", "log.flush.policy=os",
+                    "-X", "log.segment.bytes=4096")
+    port = int(re.search(r"metrics on http://127\.0\.0\.1:(\d+)", b.output()).group(1))
+    c = Conn(b.bootstrap)
+    ensure_topic(c, topic_name)
+    for i in range(20):  # one batch each: 1000 bytes, four to a segment
+        assert produce(c, topic_name, [b"x" * 1000])[0] == 0
+    c.close()
+    helpers.wait_for(lambda: metric(scrape(port)[2], "rill_fsync_total") >= 1, 5,
+                     what="the rolled segments to be synced")
+    segs = [f for f in os.listdir(os.path.join(b.data_dir, topic_name + "-0"))
+            if f.endswith(".log")]
+    assert len(segs) > 5

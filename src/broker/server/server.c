@@ -332,6 +332,7 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
     sc.logger = lg;
     if (!sc.log_defaults.logger)
         sc.log_defaults.logger = lg;
+    sc.flush_in_tick = 0; /* the flush policy's fsyncs go to our flusher thread (tick) */
     sc.log_defaults.ts_finder = rill__list_offsets_ts_finder;
     sc.log_defaults.ts_finder_opaque = &srv->ts_reader;
     rill_err_t e = rill__storage_open(&sc, &srv->st, err, errlen);
@@ -422,11 +423,29 @@ static void sweep_idle(rill_server *srv) {
     }
 }
 
+/*
+ * log.flush.interval.messages / .ms, and rolled segments not yet synced (Kafka flushes a
+ * segment when it rolls): such logs join the flusher's next round, off the loop thread.
+ */
+static void note_due_flushes(rill_server *srv) {
+    rill_topics *topics = rill__storage_topics(srv->st);
+    for (size_t i = 0; i < rill__topics_count(topics); i++) {
+        const rill_topic *tp = rill__topics_at(topics, i);
+        for (int32_t p = 0; p < tp->partitions; p++) {
+            rill_log *log = rill__storage_log(srv->st, tp->name, p);
+            if (log && (rill__log_flush_due(log, srv->now_ms, 0) ||
+                        rill__log_flush_due(log, srv->now_ms, 1)))
+                rill__flusher_note(&srv->flusher, log);
+        }
+    }
+}
+
 static void tick(rill_server *srv) {
     if (srv->mono_ms - srv->last_tick_ms < TICK_MS)
         return;
     srv->last_tick_ms = srv->mono_ms;
     rill__storage_tick(srv->st, srv->now_ms);
+    note_due_flushes(srv);
     if (srv->accept_paused) {
         srv->accept_paused = 0;
         for (int l = 0; l < srv->nlisteners; l++)
@@ -445,8 +464,8 @@ static void after_events(rill_server *srv) {
     rill__fetch_check_parked(srv, 0);
     rill__server_gc_step(srv);
     rill__server_kick_sessions(srv);
-    rill__flusher_kick(&srv->flusher);
     tick(srv);
+    rill__flusher_kick(&srv->flusher);
     free_dead_sessions(srv);
 }
 
