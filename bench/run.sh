@@ -12,7 +12,8 @@
 #
 # Knobs (environment): BENCH_REPS (5), BENCH_COUNT (2000000), BENCH_SIZES
 # ("100 1024"), BENCH_CODECS ("none lz4"), BENCH_OUT (bench/RESULTS.md),
-# BENCH_RUN_TIMEOUT (300 s per run), RILL_BUILD_DIR (build).
+# BENCH_RUN_TIMEOUT (300 s per run), BENCH_NOTE (a line for the notes),
+# RILL_BUILD_DIR (build).
 # Every server listens on 127.0.0.1 and is stopped on exit.
 set -eu
 cd "$(dirname "$0")/.."
@@ -70,6 +71,7 @@ cleanup() {
 }
 
 note() { echo "$*" >>"$NOTES"; echo "bench: $*" >&2; }
+[ -z "${BENCH_NOTE:-}" ] || echo "$BENCH_NOTE" >>"$NOTES"   # e.g. what else ran on the machine
 
 # wait_for_line FILE REGEX SECONDS: prints the first matching line, or fails.
 wait_for_line() {
@@ -129,6 +131,7 @@ stop_broker() {
 # appends its RESULT line to $RAW and the command (bootstrap made generic) to $CMDS.
 run_probe() {
     tags="kind=$1 target=$2 client=$3 size=$4 codec=$5 rep=$6"
+    run_target=$2
     shift 6
     echo "$*" | sed -E -e "s|$WORK/bin/|build/|g" -e "s|$SRC/||g" -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' \
         -e 's/bench_[A-Za-z0-9_]+/TOPIC/g' >>"$CMDS"
@@ -136,6 +139,15 @@ run_probe() {
     timeout "$RUN_TIMEOUT" "$@" >"$WORK/run.out" 2>"$WORK/run.err" || rc=$?
     line=$(grep -E 'msgs/s' "$WORK/run.out" | tail -n 1 || true)
     [ -n "$line" ] || line="no result line; stderr: $(tail -n 3 "$WORK/run.err" | tr '\n' ' ')"
+    if [ "$rc" != 0 ] && [ "$run_target" = rill-broker ]; then
+        # What the broker said, for whoever fixes it.
+        alive=running
+        if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+            st=0; wait "$BROKER_PID" || st=$?
+            alive="exited with status $st"; BROKER_PID=""
+        fi
+        line="$line; rill-broker $alive: $(grep -v '^%' "$WORK/broker.log" | tail -n 2 | tr '\n' ' ')"
+    fi
     echo "RESULT $tags rc=$rc | $line" >>"$RAW"
     echo "bench: $tags rc=$rc: $line" >&2
 }
