@@ -551,10 +551,10 @@ typedef struct rill_topic_list {
 
 /*
  * Lists topics with their partitions (Metadata): every topic when topics
- * is NULL (n 0), else the n named ones in that order (never creating
- * them, on brokers that can be asked not to).  Returns 0, or a local error
- * (RILL_ERR_TIMED_OUT, ...) when no broker answered.  Free with
- * rill_topic_list_free.
+ * is NULL (n 0), else the n named ones in that order; naming a topic never
+ * creates it (brokers too old to be asked not to are asked for every
+ * topic).  Returns 0, or a local error (RILL_ERR_TIMED_OUT, ...) when no
+ * broker answered.  Free with rill_topic_list_free.
  */
 rill_err_t rill_admin_list_topics(rill_admin_t *a, const char *const *topics, size_t n,
                                   int timeout_ms, rill_topic_list_t **out);
