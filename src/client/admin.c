@@ -188,8 +188,10 @@ rill_cbroker *rill__admin_any_broker(rill_admin_t *a, int64_t deadline_us) {
 
 rill_err_t rill__admin_call(rill_admin_t *a, rill_aop *op, rill__admin_target_fn *target,
                             rill__admin_judge_fn *judge, void *ctx, int64_t deadline_us) {
+    bool garbled = false; /* the last answer was malformed */
     for (;;) {
         rill_err_t terr = 0;
+        garbled = false;
         rill_cbroker *b = target(a, ctx, deadline_us, &terr);
         if (b) {
             op->broker = b;
@@ -198,6 +200,7 @@ rill_err_t rill__admin_call(rill_admin_t *a, rill_aop *op, rill__admin_target_fn
                 int j = judge(a, ctx, op);
                 if (j != RILL__ADMIN_RETRY)
                     return (rill_err_t)j;
+                garbled = op->err == RILL_ERR_BAD_MSG;
             } else if (!rill__admin_retriable(op->err)) {
                 return (rill_err_t)op->err;
             }
@@ -205,7 +208,7 @@ rill_err_t rill__admin_call(rill_admin_t *a, rill_aop *op, rill__admin_target_fn
             return terr;
         }
         if (!rill__admin_backoff(a, deadline_us))
-            return RILL_ERR_TIMED_OUT;
+            return garbled ? RILL_ERR_BAD_MSG : RILL_ERR_TIMED_OUT;
     }
 }
 
@@ -454,6 +457,8 @@ rill_err_t rill__admin_group_call(rill_admin_t *a, rill_group_call *gc, int64_t 
             int r = ops[j].err
                         ? (rill__admin_retriable(ops[j].err) ? RILL__ADMIN_RETRY : ops[j].err)
                         : gc->read(a, gc->ctx, i, &ops[j]);
+            /* Should time run out, a malformed last answer says more than TIMED_OUT. */
+            gc->errs[i] = ops[j].err == RILL_ERR_BAD_MSG ? RILL_ERR_BAD_MSG : RILL_ERR_TIMED_OUT;
             rill__aop_reset(&ops[j]);
             if (r == RILL__ADMIN_RETRY || rill__admin_retriable(r))
                 continue;

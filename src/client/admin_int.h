@@ -129,7 +129,9 @@ typedef struct rill_group_call {
     void *ctx;
     /* Reads group i's answer (op->err is 0): 0 done, RILL__ADMIN_RETRY, or its error. */
     int (*read)(rill_admin_t *a, void *ctx, size_t i, rill_aop *op);
-    rill_err_t *errs;      /* out, per group: 0, its error, or RILL_ERR_TIMED_OUT */
+    /* out, per group: 0, its error, or when time ran out RILL_ERR_TIMED_OUT (or
+     * RILL_ERR_BAD_MSG if the last answer was malformed) */
+    rill_err_t *errs;
     int32_t *coordinators; /* out, per group (optional): broker id, -1 when not found */
 } rill_group_call;
 
@@ -141,8 +143,9 @@ rill_err_t rill__admin_group_call(rill_admin_t *a, rill_group_call *gc, int64_t 
  * try again after a backoff; *err may say why), the request is sent, and
  * judge reads the answer: 0 done, RILL__ADMIN_RETRY (after a backoff, a
  * new target), or a rill_err_t to return.  op keeps the last answer for
- * the caller, who frees it with rill__aop_reset.  Lost connections and malformed answers are
- * retried too; the deadline ends it with RILL_ERR_TIMED_OUT.
+ * the caller, who frees it with rill__aop_reset.  Lost connections and
+ * malformed answers are retried too; the deadline ends it with
+ * RILL_ERR_TIMED_OUT (RILL_ERR_BAD_MSG if the last answer was malformed).
  */
 #define RILL__ADMIN_RETRY INT32_MIN /* a judge's "ask again" (never a rill_err_t) */
 typedef rill_cbroker *(rill__admin_target_fn)(rill_admin_t *a, void *ctx, int64_t deadline_us,
