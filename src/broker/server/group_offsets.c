@@ -247,7 +247,8 @@ static int fetch_all(rill_gc *gc, const char *group, rill_offset_fetch_resp_grou
         free(rows.v);
         return -1;
     }
-    qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
+    if (rows.n) /* qsort with a NULL base is undefined, even for 0 elements */
+        qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
     int32_t nt = 0;
     for (size_t i = 0; i < rows.n; i++)
         nt += i == 0 || strcmp(rows.v[i].topic, rows.v[i - 1].topic) != 0;
