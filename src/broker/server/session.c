@@ -29,11 +29,12 @@
 /* Back-pressure: stop reading a connection with this much queued, resume below half. */
 #define OUT_MEM_HIGH (4u << 20)
 #define OUT_RESP_HIGH 4096u
-/* Response buffers larger than this are not kept in the free pool. */
-#define RESP_KEEP_MAX (256u << 10)
+/*
+ * Responses are recycled (no malloc per request) in a pool of at most RESP_POOL_MAX whose
+ * buffers are at most RESP_KEEP_MAX: 4 MiB at worst stays allocated after a burst.
+ */
+#define RESP_KEEP_MAX (16u << 10)
 #define RESP_POOL_MAX 256
-/* A session's input buffer is freed when empty and larger than this. */
-#define IN_KEEP_MAX (64u << 10)
 /* Requests up to this size get their whole buffer as soon as their size is known. */
 #define IN_WHOLE_MAX (4u << 20)
 /* Minimum request: api key, version, correlation id. */
@@ -480,8 +481,8 @@ static void process_input(rill_session *s) {
     if (s->dead)
         return;
     rill__buf_consume(&s->in, used);
-    if (s->in.len == 0 && s->in.cap > IN_KEEP_MAX)
-        rill__buf_free(&s->in);
+    if (s->in.len == 0)
+        rill__buf_free(&s->in); /* an idle connection keeps no buffer */
 }
 
 /* Checks the size of a partial request early, so a bad size never makes us allocate. */
