@@ -227,26 +227,20 @@ static int write_out(rill_session *s) {
                 break;
             }
         }
+        rill_resp *r = s->out_head;
+        rill_splice *sp = NULL;
+        size_t left = 0;
+        ssize_t n;
         if (niov > 0) {
             struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
-            ssize_t n = sendmsg(s->io.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
-            if (n < 0) {
-                int w = write_failed(s);
-                if (w < 0)
-                    return -1;
-                if (w)
-                    break;
-                continue;
-            }
-            advance_mem(s, (size_t)n);
-            continue;
+            n = sendmsg(s->io.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
+        } else {
+            /* The head is at a splice. */
+            sp = &r->sp[r->cursp];
+            off_t pos = (off_t)(sp->rd.pos + r->sp_sent);
+            left = (size_t)(sp->rd.len - r->sp_sent);
+            n = left ? sendfile(s->io.fd, sp->rd.fd, &pos, left) : 0;
         }
-        /* The head is at a splice. */
-        rill_resp *r = s->out_head;
-        rill_splice *sp = &r->sp[r->cursp];
-        off_t pos = (off_t)(sp->rd.pos + r->sp_sent);
-        size_t left = (size_t)(sp->rd.len - r->sp_sent);
-        ssize_t n = left ? sendfile(s->io.fd, sp->rd.fd, &pos, left) : 0;
         if (n < 0) {
             int w = write_failed(s);
             if (w < 0)
@@ -255,11 +249,13 @@ static int write_out(rill_session *s) {
                 break;
             continue;
         }
+        if (!sp) {
+            advance_mem(s, (size_t)n);
+            continue;
+        }
         if (n == 0 && left) {
             /* The file is shorter than the index said: never send a short frame. */
-            RILL_LOG(srv->lg, RILL_LOG_ERR, "server", "%s: segment file shorter than expected",
-                     s->peer);
-            rill__session_close(s, RILL_LOG_ERR, "short segment read");
+            rill__session_close(s, RILL_LOG_ERR, "segment file shorter than expected");
             return -1;
         }
         r->sp_sent += n;
