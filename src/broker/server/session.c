@@ -489,6 +489,9 @@ static int check_partial(rill_session *s) {
 static void read_in(rill_session *s) {
     rill_server *srv = s->srv;
     ssize_t n;
+    /* The loop may have slept: LogAppendTime, segment age and long-poll deadlines want now. */
+    srv->now_ms = rill__wall_ms();
+    srv->mono_ms = rill__mono_ms();
     if (s->in.len == 0) {
         n = read(s->io.fd, srv->scratch, srv->scratch_cap);
         if (n > 0) {
