@@ -267,6 +267,34 @@ def test_admin_topics_partitions_configs(rill_broker, topic_name):
     assert topic_name not in md.topics
 
 
+def test_log_append_time_topic(rill_broker, topic_name):
+    b = rill_broker()
+    a = AdminClient({"bootstrap.servers": b.bootstrap})
+    a.create_topics([NewTopic(topic_name, 1, 1,
+                              config={"message.timestamp.type": "LogAppendTime"})])[
+        topic_name].result(15)
+    before = int(time.time() * 1000)
+    helpers.confluent_produce(b.bootstrap, topic_name,
+                              [dict(value=b"old-%d" % i, timestamp=1000 + i) for i in range(5)],
+                              conf={"compression.codec": "lz4"})
+    after = int(time.time() * 1000)
+    c = ck.Consumer({"bootstrap.servers": b.bootstrap, "group.id": "lat",
+                     "enable.partition.eof": False})
+    try:
+        c.assign([ck.TopicPartition(topic_name, 0, ck.OFFSET_BEGINNING)])
+        got = []
+        deadline = time.monotonic() + 10
+        while len(got) < 5 and time.monotonic() < deadline:
+            got += [m for m in c.consume(10, 0.2) if not m.error()]
+        assert len(got) == 5
+        for m in got:
+            kind, ts = m.timestamp()
+            assert kind == ck.TIMESTAMP_LOG_APPEND_TIME
+            assert before - 1000 <= ts <= after + 1000, (before, ts, after)
+    finally:
+        c.close()
+
+
 def test_auto_create_uses_num_partitions(rill_broker, topic_name):
     b = rill_broker("-X", "num.partitions=3")
     helpers.confluent_produce(b.bootstrap, topic_name, [dict(value=b"v")],
