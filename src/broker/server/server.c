@@ -207,6 +207,22 @@ static int listen_on(const rill_hostport *hp, int *port, char *err, size_t errle
     return fd;
 }
 
+/* "host:port" for the log line: as given, or the bound wildcard address when no host was. */
+static void listen_name(int fd, const rill_hostport *hp, int port, char *out, size_t cap) {
+    if (hp->host[0]) {
+        rill_hostport shown = *hp;
+        shown.port = port;
+        rill__hostport_format(&shown, out, cap);
+        return;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        peer_name(&ss, out, cap);
+    else
+        snprintf(out, cap, "0.0.0.0:%d", port);
+}
+
 /* Raises the descriptor limit: thousands of idle clients are expected to be fine. */
 static void raise_nofile(const rill_logger *lg) {
     struct rlimit rl;
@@ -375,17 +391,14 @@ rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg
     choose_advertised(srv);
     /* Before "listening on": whoever waits for that line knows this one too. */
     if (srv->metrics_port >= 0) {
-        rill_hostport hp = cfg->metrics;
-        hp.port = srv->metrics_port;
         char addr[300];
-        rill__hostport_format(&hp, addr, sizeof(addr));
+        listen_name(srv->metrics_io.fd, &cfg->metrics, srv->metrics_port, addr, sizeof(addr));
         rill__log(lg, RILL_LOG_NOTICE, "server", "metrics on http://%s/metrics", addr);
     }
     for (int i = 0; i < srv->nlisteners; i++) {
-        rill_hostport hp = cfg->nlisteners ? cfg->listeners[i] : def;
-        hp.port = srv->ports[i];
         char addr[300];
-        rill__hostport_format(&hp, addr, sizeof(addr));
+        listen_name(srv->listeners[i].fd, cfg->nlisteners ? &cfg->listeners[i] : &def,
+                    srv->ports[i], addr, sizeof(addr));
         /* Printed whatever the log level: scripts wait for this line. */
         rill__log(lg, RILL_LOG_NOTICE, "server", "listening on %s", addr);
     }
