@@ -3,7 +3,7 @@
  * one as a line of hex fields, so the interop tests can compare what librill
  * read with what another client wrote, byte for byte.
  *
- * Usage: consume_probe BOOTSTRAP TOPIC COUNT [-g GROUP] [-p P,P,...] [-X key=value]...
+ * Usage: consume_probe BOOTSTRAP TOPIC COUNT [-g GROUP] [-p P,P,...] [-i IDLE_S] [-X key=value]...
  *   Without -g: assigns the listed partitions (default 0) from the beginning.
  *   With -g: subscribes as a member of GROUP.
  * Output, one line per message:
@@ -39,6 +39,7 @@ int main(int argc, char **argv) {
     const char *topic = argv[2];
     long want = atol(argv[3]);
     const char *group = NULL, *parts = "0";
+    int idle = 30;
     char err[512];
     rill_conf_t *conf = rill_conf_new();
     rill_conf_set(conf, "bootstrap.servers", argv[1], err, sizeof(err));
@@ -48,6 +49,8 @@ int main(int argc, char **argv) {
             group = argv[++i];
         } else if (!strcmp(argv[i], "-p") && i + 1 < argc) {
             parts = argv[++i];
+        } else if (!strcmp(argv[i], "-i") && i + 1 < argc) {
+            idle = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "-X") && i + 1 < argc) {
             char *kv = argv[++i], *eq = strchr(kv, '=');
             if (!eq) {
@@ -97,7 +100,7 @@ int main(int argc, char **argv) {
     }
     long got = 0;
     time_t last = time(NULL);
-    while (got < want && time(NULL) - last < 30) {
+    while (got < want && time(NULL) - last < idle) {
         rill_message_t *m = rill_consumer_poll(c, 200);
         if (!m)
             continue;
