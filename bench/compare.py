@@ -6,7 +6,8 @@ Input (--raw): one line per run, written by run.sh:
 where <line> is what the probe printed last, in the shape shared by rdperf and
 `rill perf produce`:
     N msgs x S B in T s: R msgs/s M MB/s cpu=C s (X ns/msg) maxrss=K KiB delivered=D failed=F
-(rdconsume's line has no "x S B" and no delivered/failed).  A run whose line
+(rdconsume's line has no "x S B" and no delivered/failed; `rill perf consume` prints the
+produce shape, S being the average value size).  A run whose line
 does not parse, or whose exit status is not 0, is counted as failed and left
 out of the medians.  --meta holds "key: value" lines about the machine,
 --commands the exact command lines, --notes free text lines.
@@ -31,6 +32,7 @@ LINE_RE = re.compile(
 # The bars from the issues: (what, size) -> minimum ratio rill / anchor.
 CLIENT_BARS = {100: 1.5, 1024: 1.2}      # issue 2: rill msgs/s vs librdkafka 2.0.2
 BROKER_BAR = 1.0                          # issue 3: rill-broker vs mock cluster, acks=1
+CONSUME_BAR = 1.5                         # issue 4: rill perf consume vs librdkafka msgs/s
 
 
 def parse_tags(text):
@@ -175,24 +177,48 @@ def render(runs, meta, commands, notes):
 
     consume = [(k, v) for k, v in g.items() if k[0] == "consume"]
     if consume:
-        w("## Consume throughput (librdkafka consumer, rdconsume)")
+        w("## Consume throughput against rill-broker")
         w("")
-        w("| target | value size | msgs/s | MB/s | CPU ns/msg | peak RSS KiB | ok runs |")
+        w("Both read the same topic from the beginning, every partition assigned (no group), "
+          "the clock started at the first message.")
+        w("")
+        w("| value size | client | msgs/s | MB/s | CPU ns/msg | peak RSS KiB | ok runs |")
         w("|---|---|---:|---:|---:|---:|---:|")
         for (kind, tgt, client, size, codec), rs in consume:
             w("| %s | %s | %s | %s | %s | %s | %d/%d |" % (
-                tgt, size_label(size), fmt(med(rs, "rate")), fmt(med(rs, "mbs"), 1),
+                size_label(size), client, fmt(med(rs, "rate")), fmt(med(rs, "mbs"), 1),
                 fmt(med(rs, "nsmsg")), fmt(med(rs, "rss")), sum(r["ok"] for r in rs), len(rs)))
         w("")
+        pairs = [(k, rs, g.get((k[0], k[1], "librdkafka", k[3], k[4])))
+                 for k, rs in consume if k[2] == "rill"]
+        pairs = [p for p in pairs if p[2]]
+        if pairs:
+            w("### rill / librdkafka, consume")
+            w("")
+            w("| value size | msgs/s ratio | bar | CPU ns/msg ratio (bar: below 1) "
+              "| peak RSS ratio | meets the bar |")
+            w("|---|---:|---:|---:|---:|---|")
+            for (kind, tgt, client, size, codec), rs, anchor in pairs:
+                rr = ratio(med(rs, "rate"), med(anchor, "rate"))
+                cr = ratio(med(rs, "nsmsg"), med(anchor, "nsmsg"))
+                mr = ratio(med(rs, "rss"), med(anchor, "rss"))
+                meets = "—"
+                if rr is not None and cr is not None:
+                    meets = "yes" if rr >= CONSUME_BAR and cr < 1 else "no"
+                w("| %s | %s× | ≥ %s× | %s× | %s× | %s |" % (
+                    size_label(size), fmt(rr, 2), CONSUME_BAR, fmt(cr, 2), fmt(mr, 2), meets))
+            w("")
 
     # A text plot of the produce medians.
-    prod = [(k, med(v, "rate")) for k, v in g.items() if k[0] == "produce"]
-    vmax = max((v for _, v in prod if v), default=0)
-    if vmax:
-        w("## Plot: produce msgs/s (median)")
+    for what in ("produce", "consume"):
+        rows = [(k, med(v, "rate")) for k, v in g.items() if k[0] == what]
+        vmax = max((v for _, v in rows if v), default=0)
+        if not vmax:
+            continue
+        w("## Plot: %s msgs/s (median)" % what)
         w("")
         w("```")
-        for (kind, tgt, client, size, codec), v in prod:
+        for (kind, tgt, client, size, codec), v in rows:
             label = "%-11s %-10s %-6s %-4s" % (tgt, client, size_label(size), codec)
             w("%s %12s %s" % (label, fmt(v), bar(v, vmax)))
         w("```")

@@ -1,12 +1,15 @@
 #!/bin/sh
-# run.sh -- `make bench`: side-by-side producer benchmarks, written to bench/RESULTS.md.
+# run.sh -- `make bench`: side-by-side producer and consumer benchmarks, written to
+# bench/RESULTS.md.
 #
 # Starts librdkafka's mock cluster (build/tests/mockcluster) and, when it is
 # built, a rill-broker; against each, runs `rill perf produce` and librdkafka's
 # producer (build/bench/rdperf) with the same settings (acks=1, linger.ms=5,
 # idempotence off, compression none and lz4, 100 B and 1 KiB values, 2M
 # messages), several repetitions, alternating which client goes first.  With
-# rill-broker it also measures librdkafka's consumer (rdconsume) reading back.
+# rill-broker it also measures the consumers: `rill perf consume` and librdkafka's
+# consumer (build/bench/rdconsume) reading the same COUNT messages (each size) from
+# the same broker (the mock cluster serves fetches too slowly to measure a client).
 # bench/compare.py turns the lines into medians and ratios.  Missing pieces
 # (build/rill, build/rill-broker) are skipped and the skip is written down.
 #
@@ -25,6 +28,7 @@ SIZES=${BENCH_SIZES:-"100 1024"}
 CODECS=${BENCH_CODECS:-"none lz4"}
 OUT=${BENCH_OUT:-$SRC/bench/RESULTS.md}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-300}
+KINDS=${BENCH_KINDS:-"produce consume"}
 SETTINGS="acks=1 linger.ms=5 enable.idempotence=false queue.buffering.max.messages=2000000"
 
 MOCK=$BUILD/tests/mockcluster
@@ -197,16 +201,31 @@ produce_round() {
     done
 }
 
+# consume_round: for each value size, one fresh rill-broker holding COUNT messages
+# (written once by librdkafka's producer), then REPS alternating reads of the whole
+# topic from the beginning by librdkafka's consumer (rdconsume) and `rill perf
+# consume`; both start their clock at the first message.
 consume_round() {
-    stop_broker; start_broker || return 0
-    topic=bench_consume
-    # shellcheck disable=SC2046
-    run_probe fill rill-broker librdkafka 1024 none 0 $(rdperf_cmd "$BROKER_BS" "$topic" 1024 none)
-    rep=1
-    while [ $rep -le "$REPS" ]; do
-        run_probe consume rill-broker librdkafka 1024 none "$rep" \
-            "$RDCONSUME" "$BROKER_BS" "$topic" "$COUNT"
-        rep=$((rep + 1))
+    for size in $SIZES; do
+        stop_broker; start_broker || return 0
+        topic=bench_consume_$size
+        # shellcheck disable=SC2046
+        run_probe fill rill-broker librdkafka "$size" none 0 \
+            $(rdperf_cmd "$BROKER_BS" "$topic" "$size" none)
+        rep=1
+        while [ $rep -le "$REPS" ]; do
+            if [ $((rep % 2)) -eq 1 ]; then order="librdkafka rill"; else order="rill librdkafka"; fi
+            for client in $order; do
+                if [ "$client" = librdkafka ]; then
+                    run_probe consume rill-broker librdkafka "$size" none "$rep" \
+                        "$RDCONSUME" "$BROKER_BS" "$topic" "$COUNT"
+                elif [ "$HAVE_RILL" = 1 ]; then
+                    run_probe consume rill-broker rill "$size" none "$rep" \
+                        "$RILL" perf consume -b "$BROKER_BS" -t "$topic" -n "$COUNT"
+                fi
+            done
+            rep=$((rep + 1))
+        done
     done
 }
 
@@ -226,9 +245,11 @@ else
     note "build/rill-broker does not exist yet: only librdkafka's mock cluster was used as the broker; no consume figures."
 fi
 
+wants() { case " $KINDS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
 start_mock
 echo "bench: mock cluster at $MOCK_BS" >&2
-produce_round mock
+if wants produce; then produce_round mock; fi
 # A broker that cannot take a small produce would turn every run into a
 # delivery timeout: check once, and say so instead.
 broker_smoke() {
@@ -243,8 +264,8 @@ broker_smoke() {
 }
 
 if [ "$HAVE_BROKER" = 1 ] && broker_smoke; then
-    produce_round rill-broker
-    consume_round
+    if wants produce; then produce_round rill-broker; fi
+    if wants consume; then consume_round; fi
     stop_broker
 fi
 
@@ -254,8 +275,8 @@ rdver=$(sed -n 's/.*| librdkafka \([0-9][0-9.]*\).*/librdkafka \1/p' "$RAW" | he
     echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "machine: $(nproc) cores, ${cpu:-unknown}, $(awk '/MemTotal/{printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
     echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
-    echo "anchor: ${rdver:-librdkafka (no successful run)} (Debian package), bench/rdperf.c"
-    echo "rill: $([ "$HAVE_RILL" = 1 ] && echo "build/rill perf produce" || echo "not built: skipped")"
+    echo "anchor: ${rdver:-librdkafka (no successful run)} (Debian package), bench/rdperf.c and bench/rdconsume.c"
+    echo "rill: $([ "$HAVE_RILL" = 1 ] && echo "build/rill perf produce, build/rill perf consume" || echo "not built: skipped")"
     echo "brokers: librdkafka mock cluster (1 broker, in memory, topic of 1 partition)$([ "$HAVE_BROKER" = 1 ] && echo "; rill-broker (fresh data dir per run)")"
     echo "settings: $COUNT messages per run, values of $(echo "$SIZES" | sed 's/ / and /') bytes ('x' repeated, no key), compression $(echo "$CODECS" | sed 's/ / and /'), $SETTINGS"
     echo "repetitions: $REPS"
