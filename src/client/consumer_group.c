@@ -531,9 +531,16 @@ static int on_findc(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *
     char host[256];
     snprintf(host, sizeof(host), "%.*s", fc->host.len > 0 ? (int)fc->host.len : 0,
              fc->host.ptr ? fc->host.ptr : "");
-    if (!rill__cluster_broker_ensure(&c->cl, fc->node_id, host, fc->port))
+    /*
+     * The coordinator gets a connection of its own, as the Java client gives
+     * it (node id INT32_MAX - id): Kafka answers a connection's requests in
+     * order, so a JoinGroup held for a rebalance or a long-poll Fetch would
+     * otherwise delay heartbeats and commits past the session timeout.
+     */
+    int32_t conn_id = INT32_MAX - fc->node_id;
+    if (!rill__cluster_broker_ensure(&c->cl, conn_id, host, fc->port))
         return 0;
-    c->coord_id = fc->node_id;
+    c->coord_id = conn_id;
     RILL_LOG(&c->log, RILL_LOG_DEBUG, "cgrp", "group %s: coordinator is %s:%d/%d",
              c->conf->group_id, host, fc->port, fc->node_id);
     if (c->cg == CG_FIND_COORD)
