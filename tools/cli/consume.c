@@ -369,6 +369,71 @@ static int read_loop(rill_consumer_t *c, struct consume_run *run, const cli_fmt 
     return rc;
 }
 
+/* Commit errors that a rejoin or a coordinator lookup cures. */
+static bool commit_retriable(rill_err_t e) {
+    switch (e) {
+    case RILL_ERR_REBALANCE_IN_PROGRESS:
+    case RILL_ERR_ILLEGAL_GENERATION:
+    case RILL_ERR_UNKNOWN_MEMBER_ID:
+    case RILL_ERR_NOT_COORDINATOR:
+    case RILL_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RILL_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RILL_ERR_TIMED_OUT:
+    case RILL_ERR_TRANSPORT:
+        return true;
+    default:
+        return rill_err_is_retriable(e);
+    }
+}
+
+#define FINAL_COMMIT_SECONDS 15.0
+
+/*
+ * Commits the positions reached (the next offset after each message printed), retrying
+ * for a while when the group is in the middle of a rebalance or a coordinator move, as
+ * a commit on the way out meets those often.  The offsets are fixed before the first
+ * try: a message that polling (which lets the member rejoin) hands out meanwhile is not
+ * printed, and its partition is put back to the fixed offset so that the close, which
+ * commits the positions too, cannot skip it.  Returns 0, or -1 after printing why.
+ */
+static int final_commit(rill_consumer_t *c) {
+    rill_topic_partition_t *parts;
+    size_t n, k = 0;
+    rill_err_t e = rill_assignment(c, &parts, &n);
+    if (e) {
+        fprintf(stderr, "rill consume: commit: %s: %s\n", rill_err_name(e), rill_err_str(e));
+        return -1;
+    }
+    /* Only partitions read from; the topic names stay owned by parts. */
+    rill_topic_partition_t *read = calloc(n ? n : 1, sizeof(*read));
+    if (!read) {
+        rill_topic_partitions_free(parts, n);
+        fprintf(stderr, "rill consume: commit: out of memory\n");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (parts[i].offset >= 0)
+            read[k++] = parts[i];
+    bool handed_out = false;
+    double deadline = cli_now() + FINAL_COMMIT_SECONDS;
+    while (k && (e = rill_commit(c, read, k, 0)) && commit_retriable(e) &&
+           cli_now() < deadline) {
+        for (double until = cli_now() + 0.5; cli_now() < until;) {
+            rill_message_t *m = rill_consumer_poll(c, 100);
+            handed_out |= m && !rill_message_err(m);
+            rill_message_destroy(m);
+        }
+    }
+    if (handed_out)
+        for (size_t i = 0; i < k; i++)
+            rill_seek(c, read[i].topic, read[i].partition, read[i].offset);
+    if (k && e)
+        fprintf(stderr, "rill consume: commit: %s: %s\n", rill_err_name(e), rill_err_str(e));
+    free(read);
+    rill_topic_partitions_free(parts, n);
+    return k && e ? -1 : 0;
+}
+
 int cli_consume(rill_conf_t *conf, int argc, char **argv) {
     struct consume_args a = {.partition = -1, .offset = RILL_OFFSET_INVALID, .format = "%s\\n"};
     int r = parse_args(conf, argc, argv, &a);
@@ -407,13 +472,9 @@ int cli_consume(rill_conf_t *conf, int argc, char **argv) {
         rc = read_loop(c, &run, fmt);
     /* In a group, the positions are committed (unless auto commit was turned off). */
     const char *ac = rill_conf_get(conf, "enable.auto.commit");
-    if (a.group && !(rill__conf_is_set(conf, "enable.auto.commit") && ac && !strcmp(ac, "false"))) {
-        rill_err_t e = rill_commit(c, NULL, 0, 0);
-        if (e) {
-            fprintf(stderr, "rill consume: commit: %s: %s\n", rill_err_name(e), rill_err_str(e));
-            rc = CLI_FAIL;
-        }
-    }
+    if (a.group && !(rill__conf_is_set(conf, "enable.auto.commit") && ac && !strcmp(ac, "false")) &&
+        final_commit(c) != 0)
+        rc = CLI_FAIL;
     rill_consumer_close(c, 10000);
     rill_consumer_destroy(c);
     cli_fmt_destroy(fmt);
