@@ -115,6 +115,7 @@ static int owned(rill_consumer_t *c, ctp **out) {
 typedef struct commit_req {
     rill_consumer_t *c;
     cmd *k; /* NULL for auto commits */
+    int32_t generation; /* the generation it was sent for */
     int n;
     struct {
         ctp *tp;
@@ -222,8 +223,11 @@ static int on_commit(rill_conn *conn, int err, int16_t ver, rill_rd *body, void 
         if (first == RILL_ERR_NOT_COORDINATOR || first == RILL_ERR_COORDINATOR_NOT_AVAILABLE ||
             first == RILL_ERR_TRANSPORT)
             coord_lost(c, rill_err_name(first));
-        if (first == RILL_ERR_REBALANCE_IN_PROGRESS || first == RILL_ERR_ILLEGAL_GENERATION ||
-            first == RILL_ERR_UNKNOWN_MEMBER_ID)
+        /* Only a commit of the current generation says this member must rejoin: one
+         * sent for an earlier generation failing is old news (it would rejoin for ever). */
+        if ((first == RILL_ERR_REBALANCE_IN_PROGRESS || first == RILL_ERR_ILLEGAL_GENERATION ||
+             first == RILL_ERR_UNKNOWN_MEMBER_ID) &&
+            rq->generation == c->generation && c->cg == CG_STABLE)
             c->rejoin = true;
     }
     if ((!rq->k || rq->k->async) && tps && offs && errs)
@@ -249,6 +253,7 @@ static bool send_commit(rill_consumer_t *c, cmd *k, bool only_changed) {
     }
     rq->c = c;
     rq->k = k;
+    rq->generation = c->generation;
     if (k && k->n) {
         for (size_t i = 0; i < k->n; i++) {
             ctp *tp = rill__ctp_get(c, k->parts[i].topic, k->parts[i].partition);

@@ -135,14 +135,8 @@ def test_broker_down_while_fetching(mock_cluster, topic_name, readers):
 
 APIS = {"offsetcommit": 8, "joingroup": 11, "heartbeat": 12, "syncgroup": 14}
 
-# librill (src/client/consumer_group.c): once the coordinator was lost (NOT_COORDINATOR,
-# COORDINATOR_NOT_AVAILABLE, a timeout), every rejoin is followed by "offset commit
-# failed: ILLEGAL_GENERATION" and another rebalance a few seconds later, for ever: the
-# failure of a commit sent for the previous generation makes the current one rejoin.
-# Reported to the consumer's owner; these cases pass once that is fixed.
-STALE_COMMIT_REJOIN = pytest.mark.xfail(
-    reason="librill rejoins for ever after a coordinator loss (stale commit failure)",
-    strict=False)
+# Coordinator-loss cases: a commit sent for the previous generation that fails with
+# ILLEGAL_GENERATION must not make the current generation rejoin (it used to, for ever).
 
 
 def rebalances(m):
@@ -180,7 +174,7 @@ def group_fault_run(mc, topic, group, inject, expect_rejoin, members):
 @pytest.mark.timeout(100)
 @pytest.mark.parametrize("errors", [
     [("REBALANCE_IN_PROGRESS", 1)],
-    pytest.param([("NOT_COORDINATOR", 1)], marks=STALE_COMMIT_REJOIN),
+    [("NOT_COORDINATOR", 1)],
     [("UNKNOWN_MEMBER_ID", 1)],
 ])
 def test_heartbeat_errors(mock_cluster, topic_name, members, errors):
@@ -214,10 +208,9 @@ def test_join_and_sync_errors(mock_cluster, topic_name, members, api, errors):
 
 @pytest.mark.timeout(100)
 @pytest.mark.parametrize("errors", [
-    pytest.param([("NOT_COORDINATOR", 2)], marks=STALE_COMMIT_REJOIN),
+    [("NOT_COORDINATOR", 2)],
     [("COORDINATOR_LOAD_IN_PROGRESS", 2)],
-    pytest.param([("REQUEST_TIMED_OUT", 1), ("COORDINATOR_NOT_AVAILABLE", 1)],
-                 marks=STALE_COMMIT_REJOIN),
+    [("REQUEST_TIMED_OUT", 1), ("COORDINATOR_NOT_AVAILABLE", 1)],
 ])
 def test_offset_commit_errors(mock_cluster, topic_name, members, errors):
     mc = mock_cluster(1)
@@ -229,7 +222,6 @@ def test_offset_commit_errors(mock_cluster, topic_name, members, errors):
 
 
 @pytest.mark.timeout(100)
-@STALE_COMMIT_REJOIN
 def test_coordinator_moves(mock_cluster, topic_name, members):
     mc = mock_cluster(3)
     group = "moving"
