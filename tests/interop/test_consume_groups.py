@@ -382,16 +382,8 @@ def test_group_librill_killed(broker, topic_name, members):
                        leave="confluent", kill="librill")
 
 
-# rill-broker sometimes stops answering one member's connection for a whole session timeout
-# (a long-poll Fetch and an OffsetCommit in flight, then nothing read or answered on that
-# connection for 6 s), so the member is expelled and its partitions are handed to the
-# newcomer before it revoked them: reported to the broker's owner.
-BROKER_STALL = pytest.mark.xfail(reason="rill-broker stalls a member's connection for a "
-                                 "session timeout now and then (see the report)", strict=False)
-
-
 @pytest.mark.timeout(90)
-@pytest.mark.parametrize("where", ["mock", pytest.param("rill-broker", marks=BROKER_STALL)])
+@pytest.mark.parametrize("where", ["mock", "rill-broker"])
 def test_group_cooperative_sticky(mock_cluster, rill_broker, topic_name, members, where):
     """librill and librdkafka with cooperative-sticky (kafka-python 2.0 has no cooperative
     protocol): a third member joins and leaves, and the others give up only the partitions
