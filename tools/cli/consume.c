@@ -80,9 +80,7 @@ struct consume_run {
 
 static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int sig) {
-    stop_signal = sig;
-}
+static void on_signal(int sig) { stop_signal = sig; }
 
 static void install_signals(void) {
     struct sigaction sa;
@@ -255,8 +253,7 @@ static int setup_conf(rill_conf_t *conf, const struct consume_args *a) {
         goto bad;
     if (a->group && a->offset != RILL_OFFSET_INVALID &&
         rill_conf_set(conf, "auto.offset.reset",
-                      a->offset == RILL_OFFSET_BEGINNING ? "earliest" : "latest", err,
-                      sizeof(err)))
+                      a->offset == RILL_OFFSET_BEGINNING ? "earliest" : "latest", err, sizeof(err)))
         goto bad;
     if (a->exit_eof && rill_conf_set(conf, "enable.partition.eof", "true", err, sizeof(err)))
         goto bad;
@@ -275,8 +272,8 @@ static int assign_partitions(rill_consumer_t *c, rill_conf_t *conf, struct consu
         add_part(run, a->partition);
     } else {
         int64_t timeout = cli_conf_int(conf, "request.timeout.ms", 30000);
-        rill_err_t e = cli_topic_partitions(conf, a->topic, (int)timeout, &ids, &n, err,
-                                            sizeof(err));
+        rill_err_t e =
+            cli_topic_partitions(conf, a->topic, (int)timeout, &ids, &n, err, sizeof(err));
         if (e) {
             fprintf(stderr, "rill consume: %s\n", err);
             return CLI_FAIL;
@@ -416,8 +413,7 @@ static int final_commit(rill_consumer_t *c) {
             read[k++] = parts[i];
     bool handed_out = false;
     double deadline = cli_now() + FINAL_COMMIT_SECONDS;
-    while (k && (e = rill_commit(c, read, k, 0)) && commit_retriable(e) &&
-           cli_now() < deadline) {
+    while (k && (e = rill_commit(c, read, k, 0)) && commit_retriable(e) && cli_now() < deadline) {
         for (double until = cli_now() + 0.5; cli_now() < until;) {
             rill_message_t *m = rill_consumer_poll(c, 100);
             handed_out |= m && !rill_message_err(m);
@@ -463,8 +459,7 @@ int cli_consume(rill_conf_t *conf, int argc, char **argv) {
         rill_err_t e = rill_subscribe(c, topics, 1);
         rc = e ? CLI_FAIL : 0;
         if (e)
-            fprintf(stderr, "rill consume: subscribe: %s: %s\n", rill_err_name(e),
-                    rill_err_str(e));
+            fprintf(stderr, "rill consume: subscribe: %s: %s\n", rill_err_name(e), rill_err_str(e));
     } else {
         rc = assign_partitions(c, conf, &run);
     }

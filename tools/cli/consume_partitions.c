@@ -29,8 +29,10 @@ rill_err_t cli_topic_partitions(const rill_conf_t *conf, const char *topic, int 
         err = rill_admin_list_topics(a, names, 1, left > 0 ? left : 1, &list);
         if (err) {
             rill_topic_list_free(list); /* an empty list comes back with a timeout too */
-            snprintf(errstr, errstr_size, "no metadata for topic %s within %d ms (%s; is a "
-                     "broker reachable?)", topic, timeout_ms, rill_err_str(err));
+            snprintf(errstr, errstr_size,
+                     "no metadata for topic %s within %d ms (%s; is a "
+                     "broker reachable?)",
+                     topic, timeout_ms, rill_err_str(err));
             break;
         }
         const rill_topic_info_t *t = list->topic_cnt ? &list->topics[0] : NULL;
@@ -50,9 +52,9 @@ rill_err_t cli_topic_partitions(const rill_conf_t *conf, const char *topic, int 
         }
         err = t && t->err ? t->err : RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         rill_topic_list_free(list);
-        bool retry = err == RILL_ERR_LEADER_NOT_AVAILABLE ||
-                     (err == RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION &&
-                      cli_now() - start < UNKNOWN_GRACE_S);
+        bool retry =
+            err == RILL_ERR_LEADER_NOT_AVAILABLE ||
+            (err == RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION && cli_now() - start < UNKNOWN_GRACE_S);
         if (!retry || cli_now() >= deadline) {
             snprintf(errstr, errstr_size, "topic %s: %s", topic, rill_err_str(err));
             break;
