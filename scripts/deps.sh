@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev zlib1g-dev libsnappy-dev
 liblz4-dev libzstd-dev libssl-dev libcmocka-dev librdkafka-dev kcat
-python3 python3-pytest python3-kafka python3-confluent-kafka"
+python3 python3-pytest python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard"
 
 missing=""
 for p in $PKGS; do
