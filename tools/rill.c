@@ -56,8 +56,6 @@ static int help(int argc, char **argv) {
         usage(stderr);
         return CLI_USAGE;
     }
-    if (!c->usage)
-        return cli_not_implemented(c->name);
     fputs(c->usage, stdout);
     return CLI_OK;
 }
@@ -121,8 +119,6 @@ int main(int argc, char **argv) {
             fprintf(stderr, "rill: unknown command \"%s\"\n", sub_argv[0]);
             usage(stderr);
             rc = CLI_USAGE;
-        } else if (!c->fn) {
-            rc = cli_not_implemented(c->name);
         } else {
             rc = c->fn(conf, sub_argc, sub_argv);
         }

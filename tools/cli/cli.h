@@ -57,9 +57,6 @@ int64_t cli_conf_int(const rill_conf_t *conf, const char *key, int64_t def);
 /* Monotonic seconds. */
 double cli_now(void);
 
-/* "rill <who>: not implemented yet" on stderr; returns CLI_USAGE. */
-int cli_not_implemented(const char *who);
-
 /* Subcommands (argv[0] is the subcommand's name). */
 int cli_produce(rill_conf_t *conf, int argc, char **argv);
 int cli_topic(rill_conf_t *conf, int argc, char **argv);

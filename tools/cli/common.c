@@ -108,8 +108,3 @@ double cli_now(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
-
-int cli_not_implemented(const char *who) {
-    fprintf(stderr, "rill %s: not implemented yet\n", who);
-    return CLI_USAGE;
-}
