@@ -11,9 +11,7 @@
  * move are revoked, and a follow-up rebalance hands them to their new
  * owner, so the rest keep being consumed throughout.
  *
- * Offsets follow the Java convention: a committed offset is the next
- * offset to read.  Positions are committed every auto.commit.interval.ms,
- * before a revoke, and on close.
+ * Offset commits and committed-offset lookups are in consumer_offsets.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,7 +22,6 @@
 #include "client/consumer_int.h"
 #include "common/clock.h"
 #include "proto/api_group.h"
-#include "proto/api_offsets.h"
 #include "proto/consumer_protocol.h"
 #include "proto/fields.h"
 
@@ -33,8 +30,6 @@
 #define SYNC_MAX_VER 5
 #define HB_MAX_VER 4
 #define LEAVE_MAX_VER 4
-#define COMMIT_MAX_VER 7
-#define OFETCH_MAX_VER 7
 #define FINDC_MAX_VER 3
 
 typedef struct gmember {
@@ -49,7 +44,7 @@ static bool cooperative(rill_consumer_t *c) {
            strstr(c->conf->partition_assignment_strategy, "cooperative-sticky") != NULL;
 }
 
-static rill_cbroker *coordinator(rill_consumer_t *c) {
+rill_cbroker *rill__group_coordinator(rill_consumer_t *c) {
     return c->coord_id >= 0 ? rill__cluster_broker(&c->cl, c->coord_id) : NULL;
 }
 
@@ -92,7 +87,7 @@ static void group_backoff(rill_consumer_t *c) {
     c->cg_next_us = rill__mono_us() + ms * 1000;
 }
 
-static void coord_lost(rill_consumer_t *c, const char *why) {
+void rill__group_coord_lost(rill_consumer_t *c, const char *why) {
     RILL_LOG(&c->log, c->cg_fails ? RILL_LOG_DEBUG : RILL_LOG_INFO, "cgrp",
              "group %s: coordinator lost: %s", c->conf->group_id, why);
     c->coord_id = -1;
@@ -108,395 +103,6 @@ static int owned(rill_consumer_t *c, ctp **out) {
         if (c->tps[i]->assigned)
             out[n++] = c->tps[i];
     return n;
-}
-
-/* ---- offset commit ------------------------------------------------------------- */
-
-typedef struct commit_req {
-    rill_consumer_t *c;
-    cmd *k; /* NULL for auto commits */
-    int32_t generation; /* the generation it was sent for */
-    int n;
-    struct {
-        ctp *tp;
-        int64_t offset;
-    } p[];
-} commit_req;
-
-static int enc_commit(rill_buf *b, int16_t ver, void *opaque) {
-    commit_req *rq = opaque;
-    rill_consumer_t *c = rq->c;
-    rill_offset_commit_req_topic *ts = calloc((size_t)rq->n, sizeof(*ts));
-    rill_offset_commit_req_partition *ps = calloc((size_t)rq->n, sizeof(*ps));
-    if (!ts || !ps) {
-        free(ts);
-        free(ps);
-        return -1;
-    }
-    int nt = 0;
-    for (int i = 0; i < rq->n; i++) {
-        int t;
-        for (t = 0; t < nt; t++)
-            if (rill__str_eq(ts[t].name, rq->p[i].tp->topic))
-                break;
-        if (t == nt) {
-            ts[nt].name = rill__str(rq->p[i].tp->topic);
-            ts[nt].partitions = &ps[i]; /* filled below in order */
-            nt++;
-        }
-    }
-    /* Lay partitions out topic by topic. */
-    int k = 0;
-    for (int t = 0; t < nt; t++) {
-        ts[t].partitions = &ps[k];
-        for (int i = 0; i < rq->n; i++) {
-            if (!rill__str_eq(ts[t].name, rq->p[i].tp->topic))
-                continue;
-            ps[k].partition = rq->p[i].tp->partition;
-            ps[k].committed_offset = rq->p[i].offset;
-            ps[k].committed_leader_epoch = -1;
-            ps[k].commit_timestamp = -1;
-            ps[k].committed_metadata = rill__str("");
-            k++;
-            ts[t].npartitions++;
-        }
-    }
-    bool member = c->subscribed && c->generation >= 0;
-    rill_offset_commit_req req = {0};
-    req.group_id = rill__str(c->conf->group_id);
-    req.generation_id = member ? c->generation : -1;
-    req.member_id = rill__str(member && c->member_id ? c->member_id : "");
-    req.group_instance_id =
-        ver >= 7 && member ? rill__str(c->conf->group_instance_id) : rill__str_null();
-    req.retention_time_ms = -1;
-    req.topics = ts;
-    req.ntopics = nt;
-    int rc = rill__offset_commit_req_encode(b, ver, &req);
-    free(ts);
-    free(ps);
-    return rc;
-}
-
-static int on_commit(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *opaque) {
-    commit_req *rq = opaque;
-    rill_consumer_t *c = rq->c;
-    (void)conn;
-    c->commits_inflight--;
-    int rc = 0;
-    rill_err_t first = err;
-    ctp **tps = calloc((size_t)rq->n, sizeof(*tps));
-    int64_t *offs = calloc((size_t)rq->n, sizeof(*offs));
-    rill_err_t *errs = calloc((size_t)rq->n, sizeof(*errs));
-    for (int i = 0; tps && offs && errs && i < rq->n; i++) {
-        tps[i] = rq->p[i].tp;
-        offs[i] = rq->p[i].offset;
-        errs[i] = err;
-    }
-    if (!err) {
-        rill__arena_reset(&c->arena);
-        rill_offset_commit_resp m;
-        if (rill__offset_commit_resp_decode(body, ver, &m, &c->arena) != 0) {
-            rc = -1;
-            first = RILL_ERR_BAD_MSG;
-        } else {
-            for (int i = 0; i < rq->n; i++) {
-                int16_t perr = RILL_ERR_BAD_MSG;
-                for (int32_t t = 0; t < m.ntopics; t++) {
-                    if (!rill__str_eq(m.topics[t].name, rq->p[i].tp->topic))
-                        continue;
-                    for (int32_t p = 0; p < m.topics[t].npartitions; p++)
-                        if (m.topics[t].partitions[p].partition == rq->p[i].tp->partition)
-                            perr = m.topics[t].partitions[p].error_code;
-                }
-                if (!perr)
-                    rq->p[i].tp->committed = rq->p[i].offset;
-                else if (!first)
-                    first = perr;
-                if (errs)
-                    errs[i] = perr;
-            }
-        }
-    }
-    if (first) {
-        RILL_LOG(&c->log, RILL_LOG_WARNING, "cgrp", "group %s: offset commit failed: %s",
-                 c->conf->group_id, rill_err_name(first));
-        if (first == RILL_ERR_NOT_COORDINATOR || first == RILL_ERR_COORDINATOR_NOT_AVAILABLE ||
-            first == RILL_ERR_TRANSPORT)
-            coord_lost(c, rill_err_name(first));
-        /* Only a commit of the current generation says this member must rejoin: one
-         * sent for an earlier generation failing is old news (it would rejoin for ever). */
-        if ((first == RILL_ERR_REBALANCE_IN_PROGRESS || first == RILL_ERR_ILLEGAL_GENERATION ||
-             first == RILL_ERR_UNKNOWN_MEMBER_ID) &&
-            rq->generation == c->generation && c->cg == CG_STABLE)
-            c->rejoin = true;
-    }
-    if ((!rq->k || rq->k->async) && tps && offs && errs)
-        rill__consumer_commit_event(c, first, tps, offs, errs, rq->n);
-    free(tps);
-    free(offs);
-    free(errs);
-    if (rq->k)
-        rill__cmd_finish(c, rq->k, first);
-    free(rq);
-    return rc;
-}
-
-/* Commits the given offsets (k's) or every assigned partition's position. */
-static bool send_commit(rill_consumer_t *c, cmd *k, bool only_changed) {
-    rill_cbroker *b = coordinator(c);
-    int cap = k && k->n ? (int)k->n : c->ntps;
-    commit_req *rq = calloc(1, sizeof(*rq) + sizeof(rq->p[0]) * (size_t)(cap ? cap : 1));
-    if (!rq) {
-        if (k)
-            rill__cmd_finish(c, k, RILL_ERR_NO_MEMORY);
-        return false;
-    }
-    rq->c = c;
-    rq->k = k;
-    rq->generation = c->generation;
-    if (k && k->n) {
-        for (size_t i = 0; i < k->n; i++) {
-            ctp *tp = rill__ctp_get(c, k->parts[i].topic, k->parts[i].partition);
-            if (!tp || k->parts[i].offset < 0)
-                continue;
-            rq->p[rq->n].tp = tp;
-            rq->p[rq->n].offset = k->parts[i].offset;
-            rq->n++;
-        }
-    } else {
-        pthread_mutex_lock(&c->lock);
-        for (int i = 0; i < c->ntps; i++) {
-            ctp *tp = c->tps[i];
-            if (!tp->assigned || tp->app_pos < 0)
-                continue;
-            if (only_changed && tp->app_pos == tp->committed)
-                continue;
-            rq->p[rq->n].tp = tp;
-            rq->p[rq->n].offset = tp->app_pos;
-            rq->n++;
-        }
-        pthread_mutex_unlock(&c->lock);
-    }
-    if (!rq->n) {
-        if (k)
-            rill__cmd_finish(c, k, 0);
-        free(rq);
-        return false;
-    }
-    if (!b) {
-        if (k)
-            rill__cmd_finish(c, k, RILL_ERR_COORDINATOR_NOT_AVAILABLE);
-        free(rq);
-        return false;
-    }
-    c->commits_inflight++;
-    rill__cluster_request(&c->cl, b, RILL_API_OFFSET_COMMIT, 2, COMMIT_MAX_VER, enc_commit,
-                          on_commit, rq, c->conf->request_timeout_ms);
-    return true;
-}
-
-/*
- * A command that needs the coordinator waits for it (assign mode finds it on
- * demand): requeued for the next round, or failed at its deadline.  Returns
- * true when the command was requeued or finished.
- */
-static bool await_coordinator(rill_consumer_t *c, cmd *k) {
-    if (coordinator(c))
-        return false;
-    if (c->cg == CG_NONE)
-        c->cg = CG_FIND_COORD;
-    if (!k->deadline_us)
-        k->deadline_us = rill__mono_us() + (int64_t)c->conf->request_timeout_ms * 1000;
-    if (rill__mono_us() > k->deadline_us) {
-        rill__cmd_finish(c, k, RILL_ERR_COORDINATOR_NOT_AVAILABLE);
-        return true;
-    }
-    pthread_mutex_lock(&c->lock);
-    k->next = c->cmd_head;
-    c->cmd_head = k;
-    if (!c->cmd_tail)
-        c->cmd_tail = k;
-    pthread_mutex_unlock(&c->lock);
-    return true;
-}
-
-void rill__group_commit(rill_consumer_t *c, cmd *k) {
-    if (!await_coordinator(c, k))
-        send_commit(c, k, false);
-}
-
-/* ---- committed offsets (OffsetFetch) -------------------------------------------- */
-
-typedef struct ofetch_req {
-    rill_consumer_t *c;
-    cmd *k; /* rill_committed, or NULL for position initialisation */
-    int n;
-    ctp *tps[];
-} ofetch_req;
-
-static int enc_ofetch(rill_buf *b, int16_t ver, void *opaque) {
-    ofetch_req *rq = opaque;
-    rill_consumer_t *c = rq->c;
-    rill_offset_fetch_req_topic *ts = calloc((size_t)rq->n, sizeof(*ts));
-    int32_t *ps = calloc((size_t)rq->n, sizeof(*ps));
-    if (!ts || !ps) {
-        free(ts);
-        free(ps);
-        return -1;
-    }
-    int nt = 0, k = 0;
-    for (int i = 0; i < rq->n; i++) {
-        int t;
-        for (t = 0; t < nt; t++)
-            if (rill__str_eq(ts[t].name, rq->tps[i]->topic))
-                break;
-        if (t == nt)
-            ts[nt++].name = rill__str(rq->tps[i]->topic);
-    }
-    for (int t = 0; t < nt; t++) {
-        ts[t].partitions = &ps[k];
-        for (int i = 0; i < rq->n; i++)
-            if (rill__str_eq(ts[t].name, rq->tps[i]->topic)) {
-                ps[k++] = rq->tps[i]->partition;
-                ts[t].npartitions++;
-            }
-    }
-    rill_offset_fetch_req_group g = {rill__str(c->conf->group_id), rill__str_null(), -1, ts, nt};
-    rill_offset_fetch_req req = {&g, 1, false};
-    if (ver >= 7)
-        req.require_stable = c->conf->isolation_level == RILL_ISOLATION_READ_COMMITTED;
-    int rc = rill__offset_fetch_req_encode(b, ver, &req);
-    free(ts);
-    free(ps);
-    return rc;
-}
-
-static int on_ofetch(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *opaque) {
-    ofetch_req *rq = opaque;
-    rill_consumer_t *c = rq->c;
-    (void)conn;
-    int rc = 0;
-    rill_offset_fetch_resp m;
-    bool ok = false;
-    if (!err) {
-        rill__arena_reset(&c->arena);
-        ok = rill__offset_fetch_resp_decode(body, ver, &m, &c->arena) == 0 && m.ngroups >= 1;
-        if (!ok) {
-            rc = -1;
-            err = RILL_ERR_BAD_MSG;
-        } else if (m.groups[0].error_code) {
-            err = m.groups[0].error_code;
-            ok = false;
-        }
-    }
-    if (err == RILL_ERR_NOT_COORDINATOR || err == RILL_ERR_COORDINATOR_NOT_AVAILABLE ||
-        err == RILL_ERR_TRANSPORT)
-        coord_lost(c, rill_err_name(err));
-    for (int i = 0; i < rq->n; i++) {
-        ctp *tp = rq->tps[i];
-        if (!rq->k)
-            tp->op_inflight = false;
-        int16_t perr = err ? (int16_t)err : RILL_ERR_BAD_MSG;
-        int64_t off = -1;
-        for (int32_t t = 0; ok && t < m.groups[0].ntopics; t++) {
-            rill_offset_fetch_resp_topic *rt = &m.groups[0].topics[t];
-            if (!rill__str_eq(rt->name, tp->topic))
-                continue;
-            for (int32_t p = 0; p < rt->npartitions; p++)
-                if (rt->partitions[p].partition == tp->partition) {
-                    perr = rt->partitions[p].error_code;
-                    off = rt->partitions[p].committed_offset;
-                }
-        }
-        if (rq->k) {
-            rq->k->parts[i].err = perr;
-            rq->k->parts[i].offset = !perr && off >= 0 ? off : RILL_OFFSET_INVALID;
-            continue;
-        }
-        if (tp->state != TP_NEED_COMMITTED || !tp->assigned)
-            continue;
-        if (perr) {
-            rill__tp_backoff(c, tp, rill__mono_us());
-            continue;
-        }
-        if (off >= 0) {
-            tp->committed = off;
-            RILL_LOG(&c->log, RILL_LOG_DEBUG, "cgrp",
-                     "%s [%d]: resuming at committed offset %" PRId64, tp->topic, tp->partition,
-                     off);
-            rill__tp_start(c, tp, off);
-        } else {
-            switch (c->conf->auto_offset_reset) {
-            case RILL_OFFSET_RESET_EARLIEST:
-                rill__tp_start(c, tp, RILL_OFFSET_BEGINNING);
-                break;
-            case RILL_OFFSET_RESET_LATEST:
-                rill__tp_start(c, tp, RILL_OFFSET_END);
-                break;
-            default:
-                tp->state = TP_ERROR;
-                rill__consumer_event(c, tp, RILL_ERR_OFFSET_OUT_OF_RANGE,
-                                     "%s [%d]: no committed offset and auto.offset.reset is none",
-                                     tp->topic, tp->partition);
-            }
-        }
-    }
-    if (rq->k)
-        rill__cmd_finish(c, rq->k, err);
-    free(rq);
-    return rc;
-}
-
-void rill__group_committed(rill_consumer_t *c, cmd *k) {
-    if (await_coordinator(c, k))
-        return;
-    rill_cbroker *b = coordinator(c);
-    ofetch_req *rq = calloc(1, sizeof(*rq) + sizeof(ctp *) * (k->n ? k->n : 1));
-    if (!rq) {
-        rill__cmd_finish(c, k, RILL_ERR_NO_MEMORY);
-        return;
-    }
-    rq->c = c;
-    rq->k = k;
-    for (size_t i = 0; i < k->n; i++)
-        rq->tps[rq->n++] = rill__ctp_get(c, k->parts[i].topic, k->parts[i].partition);
-    int64_t left = (k->deadline_us - rill__mono_us()) / 1000;
-    rill__cluster_request(&c->cl, b, RILL_API_OFFSET_FETCH, 1, OFETCH_MAX_VER, enc_ofetch,
-                          on_ofetch, rq, left > 0 ? (int)left : 1);
-}
-
-/* Looks up committed offsets for partitions that start from them. */
-static void init_positions(rill_consumer_t *c, int64_t now) {
-    ofetch_req *rq = NULL;
-    for (int i = 0; i < c->ntps; i++) {
-        ctp *tp = c->tps[i];
-        if (!tp->assigned || tp->state != TP_NEED_COMMITTED || tp->op_inflight ||
-            tp->backoff_until_us > now)
-            continue;
-        if (!c->conf->group_id || !*c->conf->group_id) {
-            rill__tp_start(c, tp,
-                           c->conf->auto_offset_reset == RILL_OFFSET_RESET_EARLIEST
-                               ? RILL_OFFSET_BEGINNING
-                               : RILL_OFFSET_END);
-            continue;
-        }
-        if (!coordinator(c)) {
-            if (c->cg == CG_NONE)
-                c->cg = CG_FIND_COORD;
-            return;
-        }
-        if (!rq) {
-            rq = calloc(1, sizeof(*rq) + sizeof(ctp *) * (size_t)c->ntps);
-            if (!rq)
-                return;
-            rq->c = c;
-        }
-        rq->tps[rq->n++] = tp;
-        tp->op_inflight = true;
-    }
-    if (rq)
-        rill__cluster_request(&c->cl, coordinator(c), RILL_API_OFFSET_FETCH, 1, OFETCH_MAX_VER,
-                              enc_ofetch, on_ofetch, rq, c->conf->request_timeout_ms);
 }
 
 /* ---- FindCoordinator ------------------------------------------------------------ */
@@ -643,7 +249,7 @@ static int on_join(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *o
         return 0;
     }
     if (err) {
-        coord_lost(c, rill_err_name(err));
+        rill__group_coord_lost(c, rill_err_name(err));
         return 0;
     }
     rill__arena_reset(&c->arena);
@@ -666,7 +272,7 @@ static int on_join(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *o
         return 0;
     case RILL_ERR_NOT_COORDINATOR:
     case RILL_ERR_COORDINATOR_NOT_AVAILABLE:
-        coord_lost(c, rill_err_name(m.error_code));
+        rill__group_coord_lost(c, rill_err_name(m.error_code));
         return 0;
     case RILL_ERR_COORDINATOR_LOAD_IN_PROGRESS:
     case RILL_ERR_REBALANCE_IN_PROGRESS:
@@ -757,7 +363,7 @@ static int on_sync(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *o
     if (c->cg != CG_SYNC)
         return 0;
     if (err) {
-        coord_lost(c, rill_err_name(err));
+        rill__group_coord_lost(c, rill_err_name(err));
         return 0;
     }
     rill__arena_reset(&c->arena);
@@ -771,7 +377,7 @@ static int on_sync(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *o
         break;
     case RILL_ERR_NOT_COORDINATOR:
     case RILL_ERR_COORDINATOR_NOT_AVAILABLE:
-        coord_lost(c, rill_err_name(m.error_code));
+        rill__group_coord_lost(c, rill_err_name(m.error_code));
         return 0;
     case RILL_ERR_UNKNOWN_MEMBER_ID:
         free(c->member_id);
@@ -957,7 +563,7 @@ static void apply_assignment(rill_consumer_t *c, const uint8_t *data, int32_t le
     if (nrev) {
         /* Cooperative: give up what moved, then rejoin so it can be reassigned. */
         if (c->conf->enable_auto_commit)
-            send_commit(c, NULL, true);
+            rill__group_send_commit(c, NULL, true);
         for (int i = 0; i < nrev; i++)
             rill__tp_stop(c, revoked[i]);
         rill__consumer_rebalance_event(c, RILL_REBALANCE_REVOKE, revoked, nrev);
@@ -1010,7 +616,7 @@ static int on_hb(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *opa
     if (err) {
         if (!c->session_lost_us)
             c->session_lost_us = now;
-        coord_lost(c, rill_err_name(err));
+        rill__group_coord_lost(c, rill_err_name(err));
         return 0;
     }
     rill__arena_reset(&c->arena);
@@ -1040,7 +646,7 @@ static int on_hb(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *opa
         break;
     case RILL_ERR_NOT_COORDINATOR:
     case RILL_ERR_COORDINATOR_NOT_AVAILABLE:
-        coord_lost(c, rill_err_name(m.error_code));
+        rill__group_coord_lost(c, rill_err_name(m.error_code));
         break;
     default:
         RILL_LOG(&c->log, RILL_LOG_WARNING, "cgrp", "group %s: heartbeat: %s", c->conf->group_id,
@@ -1087,8 +693,8 @@ static void revoke_all(rill_consumer_t *c, bool commit) {
     if (!own)
         return;
     int n = owned(c, own);
-    if (n && commit && c->conf->enable_auto_commit && coordinator(c))
-        send_commit(c, NULL, true);
+    if (n && commit && c->conf->enable_auto_commit && rill__group_coordinator(c))
+        rill__group_send_commit(c, NULL, true);
     for (int i = 0; i < n; i++)
         rill__tp_stop(c, own[i]);
     if (n) {
@@ -1103,8 +709,8 @@ void rill__group_leave(rill_consumer_t *c, cmd *k) {
     /* Stop fetching; commit; revoke; leave (static members do not). */
     bool member = c->subscribed && c->member_id && c->generation >= 0;
     if (c->subscribed || c->conf->enable_auto_commit) {
-        if (c->conf->enable_auto_commit && coordinator(c))
-            send_commit(c, NULL, true);
+        if (c->conf->enable_auto_commit && rill__group_coordinator(c))
+            rill__group_send_commit(c, NULL, true);
     }
     ctp **own = calloc((size_t)c->ntps + 1, sizeof(*own));
     if (own) {
@@ -1116,7 +722,7 @@ void rill__group_leave(rill_consumer_t *c, cmd *k) {
         free(own);
     }
     c->subscribed = false;
-    rill_cbroker *b = coordinator(c);
+    rill_cbroker *b = rill__group_coordinator(c);
     RILL_LOG(&c->log, RILL_LOG_DEBUG, "cgrp", "group %s: leaving (member %s, generation %d)",
              c->conf->group_id ? c->conf->group_id : "", c->member_id ? c->member_id : "-",
              c->generation);
@@ -1177,14 +783,14 @@ void rill__group_step(rill_consumer_t *c, int64_t now) {
         c->closing = NULL;
         rill__cmd_finish(c, k, RILL_ERR_TIMED_OUT);
     }
-    init_positions(c, now);
+    rill__group_init_positions(c, now);
 
     /* Auto commit. */
     if (c->conf->enable_auto_commit && c->conf->group_id && *c->conf->group_id &&
         now >= c->next_autocommit_us) {
         c->next_autocommit_us = now + (int64_t)c->conf->auto_commit_interval_ms * 1000;
-        if (coordinator(c) && (c->cg == CG_STABLE || !c->subscribed))
-            send_commit(c, NULL, true);
+        if (rill__group_coordinator(c) && (c->cg == CG_STABLE || !c->subscribed))
+            rill__group_send_commit(c, NULL, true);
     }
 
     if (!c->subscribed && c->cg != CG_FIND_COORD)
@@ -1201,7 +807,7 @@ void rill__group_step(rill_consumer_t *c, int64_t now) {
         RILL_LOG(&c->log, RILL_LOG_WARNING, "cgrp",
                  "group %s: no poll for max.poll.interval.ms (%d ms): leaving the group",
                  c->conf->group_id, c->conf->max_poll_interval_ms);
-        rill_cbroker *b = coordinator(c);
+        rill_cbroker *b = rill__group_coordinator(c);
         if (b && !c->conf->group_instance_id)
             rill__cluster_request(&c->cl, b, RILL_API_LEAVE_GROUP, 0, LEAVE_MAX_VER, enc_leave,
                                   on_leave, c, c->conf->request_timeout_ms);
@@ -1223,7 +829,7 @@ void rill__group_step(rill_consumer_t *c, int64_t now) {
     case CG_LEAVING:
         return;
     case CG_FIND_COORD: {
-        if (coordinator(c)) {
+        if (rill__group_coordinator(c)) {
             c->cg = c->subscribed ? CG_JOIN : CG_NONE;
             return;
         }
@@ -1247,7 +853,7 @@ void rill__group_step(rill_consumer_t *c, int64_t now) {
     case CG_JOIN: {
         if (c->join_deadline_us)
             return; /* in flight */
-        rill_cbroker *b = coordinator(c);
+        rill_cbroker *b = rill__group_coordinator(c);
         if (!b) {
             c->cg = CG_FIND_COORD;
             return;
@@ -1263,7 +869,7 @@ void rill__group_step(rill_consumer_t *c, int64_t now) {
     case CG_SYNC: {
         if (c->join_deadline_us)
             return;
-        rill_cbroker *b = coordinator(c);
+        rill_cbroker *b = rill__group_coordinator(c);
         if (!b) {
             c->cg = CG_FIND_COORD;
             return;
@@ -1300,7 +906,7 @@ void rill__group_step(rill_consumer_t *c, int64_t now) {
             return;
         }
         if (now >= c->next_heartbeat_us && !c->hb_inflight) {
-            rill_cbroker *b = coordinator(c);
+            rill_cbroker *b = rill__group_coordinator(c);
             if (!b) {
                 c->cg = CG_FIND_COORD;
                 return;

@@ -209,10 +209,21 @@ void rill__tp_stop(rill_consumer_t *c, ctp *tp);
 void rill__tp_backoff(rill_consumer_t *c, ctp *tp, int64_t now);
 
 /* consumer_group.c */
-void rill__group_step(rill_consumer_t *c, int64_t now);
-void rill__group_subscribe(rill_consumer_t *c, char **topics, size_t n);
+/* The coordinator's connection, or NULL while it is not known. */
+rill_cbroker *rill__group_coordinator(rill_consumer_t *c);
+/* The coordinator went away: find it again after a backoff. */
+void rill__group_coord_lost(rill_consumer_t *c, const char *why);
+
+/* consumer_offsets.c */
+/* Commits k's offsets, or every assigned position (only those that moved when
+ * only_changed); k is finished when the answer comes.  false if nothing was sent. */
+bool rill__group_send_commit(rill_consumer_t *c, cmd *k, bool only_changed);
+/* Asks the group where newly assigned partitions start. */
+void rill__group_init_positions(rill_consumer_t *c, int64_t now);
 void rill__group_commit(rill_consumer_t *c, cmd *k);
 void rill__group_committed(rill_consumer_t *c, cmd *k);
+void rill__group_step(rill_consumer_t *c, int64_t now);
+void rill__group_subscribe(rill_consumer_t *c, char **topics, size_t n);
 void rill__group_leave(rill_consumer_t *c, cmd *k);
 void rill__group_rebalance_done(rill_consumer_t *c);
 void rill__group_free(rill_consumer_t *c);
