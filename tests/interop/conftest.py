@@ -73,9 +73,27 @@ def mock_cluster():
         raise helpers.HarnessError("\n".join(problems))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test's report ends with what its rill-broker processes printed, and says
+    when one of them died by itself (a crash must not pass for a client's fault)."""
+    outcome = yield
+    rep = outcome.get_result()
+    brokers = getattr(item, "_rill_brokers", None)
+    if not brokers or rep.passed or rep.when == "teardown":
+        return
+    for i, b in enumerate(brokers):
+        rc = b.proc.poll() if b.proc is not None else None
+        state = "running" if rc is None else ("exited %s%s" % (
+            rc, "" if b.stopped_by_test else " BY ITSELF"))
+        rep.sections.append(("rill-broker %d (%s) output, last 60 lines" % (i, state),
+                             "\n".join(list(b._out.lines)[-60:])))
+
+
 @pytest.fixture
-def rill_broker(tmp_path):
+def rill_broker(tmp_path, request):
     started = []
+    request.node._rill_brokers = started
 
     def start(*extra_args, data_dir=None, **kw):
         d = data_dir or str(tmp_path / ("broker%d" % len(started)))
@@ -84,8 +102,21 @@ def rill_broker(tmp_path):
         return b
 
     yield start
+    # A broker that died by itself, or that a sanitizer complained about, fails the test
+    # that used it even when the clients coped.
+    problems = []
     for b in started:
+        rc = b.proc.poll() if b.proc is not None else None
+        if rc is not None and not b.stopped_by_test:
+            problems.append("rill-broker exited %s by itself" % rc)
         b.close()
+        if b._out is not None:
+            b._out.thread.join(timeout=2)
+            out = "\n".join(b._out.lines)
+            if "Sanitizer" in out or "runtime error:" in out:
+                problems.append("rill-broker sanitizer report:\n%s" % out[-4000:])
+    if problems:
+        raise helpers.HarnessError("\n".join(problems))
 
 
 @pytest.fixture

@@ -312,6 +312,7 @@ class RillBroker:
                                      os.path.basename(os.path.abspath(data_dir)) + ".log")
         self.proc = None
         self.port = None
+        self.stopped_by_test = False
         self._start(port)
 
     def _start(self, port):
@@ -319,6 +320,7 @@ class RillBroker:
         argv = [self.exe, "--listen", "127.0.0.1:%d" % port, "--data-dir", self.data_dir]
         argv += self.extra_args
         self.argv = argv
+        self.stopped_by_test = False
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         self._out = LineReader(self.proc.stdout, self.log_path)
@@ -343,6 +345,7 @@ class RillBroker:
 
     def kill(self, sig=signal.SIGKILL, timeout=15.0):
         """Sends sig and waits (bounded) for the exit; returns the exit status."""
+        self.stopped_by_test = True
         if self.running:
             self.proc.send_signal(sig)
             try:

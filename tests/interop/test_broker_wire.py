@@ -657,3 +657,34 @@ def test_client_gone_while_its_join_group_waits(rill_broker):
     d = Conn(b.bootstrap)
     r = d.call(11, 0, join_group_v0_body("waiting-group"))
     assert r.take(">h") == 0  # joined (the dead member was replaced or expired)
+
+
+def offset_commit_v2_body(group, topic, partition, offset):
+    return (kstr(group) + struct.pack(">i", -1) + kstr("") + struct.pack(">q", -1)
+            + struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1)
+            + struct.pack(">iq", partition, offset) + kstr(None))
+
+
+def test_offset_commit_answer_outlives_the_request_bytes(rill_broker, topic_name):
+    """An OffsetCommit is answered after the offsets sync, later than its request bytes
+    live (they are in a read buffer that is freed or reused at once).  Sent in two pieces,
+    so that the broker assembles it in the connection's own buffer and frees that buffer
+    right after dispatch, while another connection's reads reuse the shared one: the answer
+    must still name the topic sent (the ASan build catches a read of the freed buffer)."""
+    b = rill_broker()
+    c = Conn(b.bootstrap)
+    ensure_topic(c, topic_name)
+    other = Conn(b.bootstrap)
+    for i in range(20):
+        frame = request(8, 2, 1000 + i, offset_commit_v2_body("wire-group", topic_name, 0, i))
+        c.send_raw(frame[:len(frame) - 7])
+        time.sleep(0.01)
+        c.send_raw(frame[len(frame) - 7:])
+        other.call(3, 1, metadata_v1_body(["x" * len(topic_name)]))  # reuses the read buffer
+        resp = c.recv()
+        r = Reader(resp)
+        assert r.take(">i") == 1000 + i
+        assert r.take(">i") == 1
+        assert r.string() == topic_name
+        assert r.take(">i") == 1
+        assert r.take(">ih") == (0, 0)

@@ -58,12 +58,23 @@ static int16_t store_error(rill_err_t e) {
 
 /* Commits the partitions of one topic; returns how many were written. */
 static int commit_topic(rill_gc *gc, gc_commit *c, const char *group, int16_t ver,
-                        const rill_offset_commit_req_topic *t,
-                        rill_offset_commit_resp_topic *out, int16_t err) {
+                        const rill_offset_commit_req_topic *t, rill_offset_commit_resp_topic *out,
+                        int16_t err) {
     int written = 0;
     int32_t n = t->npartitions > 0 ? t->npartitions : 0;
     const char *topic = arena_cstr(&c->arena, t->name);
-    out->name = t->name.len < 0 ? rill__str("") : t->name;
+    /*
+     * The answer is a copy: a commit waiting for the offsets sync outlives the request
+     * bytes (they sit in the server's shared read buffer, reused by the next read).
+     */
+    out->name = rill__str("");
+    if (t->name.len > 0) {
+        const char *name = rill__gc_dup_in(&c->arena, t->name);
+        if (name)
+            out->name = (rill_str){name, t->name.len};
+        else
+            err = -1;
+    }
     out->partitions = rill__arena_calloc(&c->arena, n ? (size_t)n : 1, sizeof(*out->partitions));
     if (!out->partitions || (!topic && !err))
         err = out->partitions ? RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION : -1;
@@ -91,9 +102,9 @@ static int commit_topic(rill_gc *gc, gc_commit *c, const char *group, int16_t ve
             }
         }
         int64_t ts = ver == 1 && p->commit_timestamp >= 0 ? p->commit_timestamp : rill__wall_ms();
-        rill_err_t e = rill__offsets_commit(gc->offsets, group, topic, p->partition,
-                                            p->committed_offset, p->committed_leader_epoch,
-                                            meta, ts);
+        rill_err_t e =
+            rill__offsets_commit(gc->offsets, group, topic, p->partition, p->committed_offset,
+                                 p->committed_leader_epoch, meta, ts);
         o->error_code = store_error(e);
         written += e == RILL_ERR_NO_ERROR;
     }
@@ -106,8 +117,7 @@ static void commit_free(gc_commit *c) {
 }
 
 void rill__gc_offset_commit(rill_gc *gc, const rill_gc_client *cl, int16_t ver,
-                            const rill_offset_commit_req *req, rill_gc_commit_cb *done,
-                            void *ctx) {
+                            const rill_offset_commit_req *req, rill_gc_commit_cb *done, void *ctx) {
     rill__gc_now(gc);
     gc_commit *c = calloc(1, sizeof(*c));
     if (!c) {
@@ -173,9 +183,7 @@ rill_err_t rill__gc_flush(rill_gc *gc) {
     return err;
 }
 
-int rill__gc_commits_waiting(const rill_gc *gc) {
-    return gc->ncommits;
-}
+int rill__gc_commits_waiting(const rill_gc *gc) { return gc->ncommits; }
 
 void rill__gc_commits_cancel(rill_gc *gc, const void *conn, bool all) {
     gc_commit **pp = &gc->commits;
@@ -291,9 +299,9 @@ static int fetch_listed(rill_gc *gc, const char *group, const rill_offset_fetch_
             return -1;
         o->npartitions = np;
         for (int32_t k = 0; k < np; k++) {
-            const rill_offset_entry *e = group && topic ? rill__offsets_get(gc->offsets, group,
-                                                                            topic, t->partitions[k])
-                                                        : NULL;
+            const rill_offset_entry *e =
+                group && topic ? rill__offsets_get(gc->offsets, group, topic, t->partitions[k])
+                               : NULL;
             fill_partition(&o->partitions[k], t->partitions[k], e);
         }
     }
@@ -320,8 +328,7 @@ void rill__gc_offset_fetch(rill_gc *gc, const rill_gc_client *cl, int16_t ver,
             /* Offsets are returned whatever the group's state: simple consumers commit
                without membership.  An id with a NUL byte has no offsets. */
             const char *group = arena_cstr(&gc->reply, rg->group_id);
-            int rc = rg->ntopics < 0 ? fetch_all(gc, group, out)
-                                     : fetch_listed(gc, group, rg, out);
+            int rc = rg->ntopics < 0 ? fetch_all(gc, group, out) : fetch_listed(gc, group, rg, out);
             if (rc != 0) {
                 out->ntopics = 0;
                 out->error_code = RILL_ERR_COORDINATOR_NOT_AVAILABLE;
