@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,8 @@ rill_err_t rill__storage_open(const rill_storage_config *cfg, rill_storage **out
     if ((e = take_lock(st, err, errlen)) != 0)
         goto fail;
     e = RILL_ERR_KAFKA_STORAGE_ERROR;
+    /* Only to word the log line: a data directory used before has its topics folder. */
+    bool fresh = access(st->topics_dir, F_OK) != 0;
     if (rill__fs_mkdirs(st->topics_dir) != 0 || rill__fs_mkdirs(st->trash) != 0 ||
         rill__fs_path(path, sizeof(path), "%s/%s", st->meta, CLEAN_MARKER) != 0) {
         set_msg(err, errlen, "cannot create %s: %s", st->meta, strerror(errno));
@@ -267,8 +270,10 @@ rill_err_t rill__storage_open(const rill_storage_config *cfg, rill_storage **out
         set_msg(err, errlen, "cannot remove %s: %s", path, strerror(errno));
         goto fail;
     }
-    RILL_LOG(cfg->logger, RILL_LOG_INFO, "storage", "opening %s (previous shutdown %s)", st->dir,
-             st->was_clean ? "clean" : "unclean: recovering logs");
+    RILL_LOG(cfg->logger, RILL_LOG_INFO, "storage", "opening %s (%s)", st->dir,
+             fresh           ? "new data directory"
+             : st->was_clean ? "previous shutdown clean"
+                             : "previous shutdown unclean: recovering logs");
     rill__fs_rmrf(st->trash);
     remove_tmp_files(st->meta);
     if (rill__fs_mkdirs(st->trash) != 0 ||
