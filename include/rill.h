@@ -492,9 +492,10 @@ rill_err_t rill_admin_delete_topics(rill_admin_t *a, const char *const *topics, 
  *
  * Calls that return allocated results set *out to a structure owned by the
  * caller, freed with the matching _free function (which accepts NULL).
- * *out is set whenever the call returns 0 or an error from the cluster
- * (then it holds what was learned, with per-item errors); it is NULL after
- * RILL_ERR_INVALID_ARG or RILL_ERR_NO_MEMORY.  Strings in results are
+ * *out is set whenever the call returns 0, an error from the cluster or a
+ * timeout (then it holds what was learned, with per-item errors, possibly
+ * nothing: free it all the same); it is NULL after RILL_ERR_INVALID_ARG or
+ * RILL_ERR_NO_MEMORY.  Strings in results are
  * NUL-terminated copies that live as long as the result.
  */
 
@@ -554,7 +555,8 @@ typedef struct rill_topic_list {
  * is NULL (n 0), else the n named ones in that order; naming a topic never
  * creates it (brokers too old to be asked not to are asked for every
  * topic).  Returns 0, or a local error (RILL_ERR_TIMED_OUT, ...) when no
- * broker answered.  Free with rill_topic_list_free.
+ * broker answered; the list is then empty but still set, and still to be
+ * freed (see above).  Free with rill_topic_list_free.
  */
 rill_err_t rill_admin_list_topics(rill_admin_t *a, const char *const *topics, size_t n,
                                   int timeout_ms, rill_topic_list_t **out);

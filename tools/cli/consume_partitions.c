@@ -28,7 +28,7 @@ rill_err_t cli_topic_partitions(const rill_conf_t *conf, const char *topic, int 
         int left = (int)((deadline - cli_now()) * 1000);
         err = rill_admin_list_topics(a, names, 1, left > 0 ? left : 1, &list);
         if (err) {
-            rill_topic_list_free(list); /* an empty list comes back with a timeout too */
+            rill_topic_list_free(list); /* set (empty) after a timeout too: rill.h */
             snprintf(errstr, errstr_size,
                      "no metadata for topic %s within %d ms (%s; is a "
                      "broker reachable?)",
