@@ -16,6 +16,7 @@
 # Knobs (environment): BENCH_REPS (5), BENCH_COUNT (2000000), BENCH_SIZES
 # ("100 1024"), BENCH_CODECS ("none lz4"), BENCH_OUT (bench/RESULTS.md),
 # BENCH_RUN_TIMEOUT (300 s per run), BENCH_NOTE (a line for the notes),
+# BENCH_SETTINGS (the client settings both sides get; default below),
 # RILL_BUILD_DIR (build).
 # Every server listens on 127.0.0.1 and is stopped on exit.
 set -eu
@@ -29,7 +30,7 @@ CODECS=${BENCH_CODECS:-"none lz4"}
 OUT=${BENCH_OUT:-$SRC/bench/RESULTS.md}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-300}
 KINDS=${BENCH_KINDS:-"produce consume"}
-SETTINGS="acks=1 linger.ms=5 enable.idempotence=false queue.buffering.max.messages=2000000"
+SETTINGS=${BENCH_SETTINGS:-"acks=1 linger.ms=5 enable.idempotence=false queue.buffering.max.messages=2000000"}
 
 MOCK=$BUILD/tests/mockcluster
 RDPERF=$BUILD/bench/rdperf
