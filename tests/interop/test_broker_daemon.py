@@ -188,9 +188,16 @@ def test_prometheus_metrics(rill_broker, topic_name):
     b = rill_broker("--metrics", "127.0.0.1:0")
     mport = int(re.search(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", b.output()).group(1))
     msgs = [dict(value=b"x" * 100) for _ in range(500)]
-    helpers.confluent_produce(b.bootstrap, topic_name, msgs, conf={"acks": "all"})
+    # Batches of 10 records, so that a small fetch size below ends between batches.
+    helpers.confluent_produce(b.bootstrap, topic_name, msgs,
+                              conf={"acks": "all", "batch.num.messages": 10})
     helpers.consume_all(b.bootstrap, topic_name, 500)
     status, ctype, text = scrape(mport)
+    assert metric(text, "rill_topic_messages_out_total", '{topic="%s"}' % topic_name) == 500
+    # Again with fetches of a few batches each: every record is counted once more.
+    helpers.consume_all(b.bootstrap, topic_name, 500, conf={"fetch.message.max.bytes": 3000})
+    _, _, text2 = scrape(mport)
+    assert metric(text2, "rill_topic_messages_out_total", '{topic="%s"}' % topic_name) == 1000
     assert status == 200 and ctype.startswith("text/plain; version=0.0.4")
     assert metric(text, "rill_requests_total", '{api="Produce"}') >= 1
     assert metric(text, "rill_requests_total", '{api="Fetch"}') >= 1

@@ -91,6 +91,7 @@ static void round_trip(void **state) {
     assert_int_equal(r.pos, 0);
     assert_int_equal(r.len, (int64_t)all.len);
     assert_int_equal(r.first_offset, 0);
+    assert_int_equal(r.next_offset, 9);
     assert_int_equal(r.high_watermark, 9);
     uint8_t *p = read_range(&r);
     assert_memory_equal(p, all.data, all.len);
@@ -102,6 +103,7 @@ static void round_trip(void **state) {
     /* At the log end: nothing, no error.  Past it or below the start: out of range. */
     assert_int_equal(rill__log_read(f->log, 9, 100, &r), 0);
     assert_int_equal(r.len, 0);
+    assert_int_equal(r.next_offset, -1);
     assert_int_equal(rill__log_read(f->log, 10, 100, &r), RILL_ERR_OFFSET_OUT_OF_RANGE);
     assert_int_equal(r.high_watermark, 9);
     assert_int_equal(rill__log_read(f->log, -1, 100, &r), RILL_ERR_OFFSET_OUT_OF_RANGE);
@@ -131,6 +133,7 @@ static void read_mid_batch_and_max_bytes(void **state) {
     /* max_bytes: whole batches only, but at least one even when it is larger (KIP-74). */
     assert_int_equal(rill__log_read(f->log, 0, 1, &r), 0);
     assert_int_equal(r.len, bsize);
+    assert_int_equal(r.next_offset, 4);
     rill__log_read_done(&r);
     assert_int_equal(rill__log_read(f->log, 0, 0, &r), 0);
     assert_int_equal(r.len, bsize);
@@ -140,10 +143,12 @@ static void read_mid_batch_and_max_bytes(void **state) {
     rill__log_read_done(&r);
     assert_int_equal(rill__log_read(f->log, 0, 2 * bsize, &r), 0);
     assert_int_equal(r.len, 2 * bsize);
+    assert_int_equal(r.next_offset, 8);
     rill__log_read_done(&r);
     assert_int_equal(rill__log_read(f->log, 5, 2 * bsize + 7, &r), 0);
     assert_int_equal(r.len, 2 * bsize);
     assert_int_equal(r.first_offset, 4);
+    assert_int_equal(r.next_offset, 12);
     rill__log_read_done(&r);
 }
 
@@ -181,13 +186,17 @@ static void index_lookup_every_offset(void **state) {
             assert_int_equal(r.first_offset, bases[k]);
             assert_int_equal(r.pos, positions[k]);
             assert_int_equal(r.len, sizes[k]);
+            assert_int_equal(r.next_offset, k + 1 < nb ? bases[k + 1] : leo);
             rill__log_read_done(&r);
-            /* max_bytes spanning several batches ends on a batch boundary. */
+            /* max_bytes spanning several batches ends on a batch boundary (found through
+             * the index, then batch headers); next_offset is the offset after it. */
             assert_int_equal(rill__log_read(f->log, off, 350, &r), 0);
             int64_t want = sizes[k];
-            for (int j = k + 1; j < nb && want + sizes[j] <= 350; j++)
+            int j = k + 1;
+            for (; j < nb && want + sizes[j] <= 350; j++)
                 want += sizes[j];
             assert_int_equal(r.len, want);
+            assert_int_equal(r.next_offset, j < nb ? bases[j] : leo);
             rill__log_read_done(&r);
         }
         /* Second pass: after a clean reopen the indexes come from the files. */

@@ -188,8 +188,8 @@ static int fetch_run(rill_server *srv, rill_resp *r, int16_t ver, const rill_fet
             part_read *pr = &tr[t].parts[i];
             pr->rd.fd = -1;
             pr->rd.high_watermark = pr->rd.log_start_offset = -1;
-            rill_log *log = tr[t].tp ? rill__storage_log(srv->st, tr[t].tp->name, rp->partition)
-                                     : NULL;
+            rill_log *log =
+                tr[t].tp ? rill__storage_log(srv->st, tr[t].tp->name, rp->partition) : NULL;
             if (!log) {
                 pr->error = ver >= 13 && !tr[t].tp ? RILL_ERR_UNKNOWN_TOPIC_ID
                                                    : RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -256,8 +256,16 @@ static int fetch_run(rill_server *srv, rill_resp *r, int16_t ver, const rill_fet
             int64_t len = pr->rd.len > 0 ? pr->rd.len : 0;
             rill__fetch_resp_partition_header(b, ver, &p, (int32_t)len);
             if (len > 0) {
-                if (stats)
+                if (stats) {
                     stats->bytes_out += (uint64_t)len;
+                    /* Records from the fetch offset on: those before it in the first
+                     * batch go out too, but the consumer skips them. */
+                    int64_t from = rt->partitions[i].fetch_offset;
+                    if (from < pr->rd.first_offset)
+                        from = pr->rd.first_offset;
+                    if (pr->rd.next_offset > from)
+                        stats->msgs_out += (uint64_t)(pr->rd.next_offset - from);
+                }
                 if (rill__resp_splice(r, &pr->rd) != 0)
                     b->err = 1;
             }

@@ -16,8 +16,7 @@
 #include "broker/server/server_int.h"
 
 const double rill__metrics_bounds[RILL_METRICS_NBUCKETS] = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 };
 
 void rill__histogram_add(rill_histogram *h, int64_t us) {
@@ -82,7 +81,20 @@ static void histogram(rill_buf *b, const char *name, const char *labels, const r
        name, open, labels, close, h->count);
 }
 
-typedef enum { STAT_BYTES_IN, STAT_MSGS_IN, STAT_BYTES_OUT } stat_kind;
+typedef enum { STAT_BYTES_IN, STAT_MSGS_IN, STAT_BYTES_OUT, STAT_MSGS_OUT } stat_kind;
+
+static uint64_t stat_value(const rill_topic_stats *ts, stat_kind k) {
+    switch (k) {
+    case STAT_BYTES_IN:
+        return ts->bytes_in;
+    case STAT_MSGS_IN:
+        return ts->msgs_in;
+    case STAT_BYTES_OUT:
+        return ts->bytes_out;
+    default:
+        return ts->msgs_out;
+    }
+}
 
 static void topic_series(rill_buf *b, rill_server *srv, const char *name, const char *help,
                          stat_kind k) {
@@ -92,9 +104,8 @@ static void topic_series(rill_buf *b, rill_server *srv, const char *name, const 
     rill__hmap_iter_init(&it, &srv->topic_stats);
     while ((n = rill__hmap_iter_next(&it))) {
         const rill_topic_stats *ts = n->val;
-        uint64_t v = k == STAT_BYTES_IN ? ts->bytes_in : k == STAT_MSGS_IN ? ts->msgs_in
-                                                                          : ts->bytes_out;
-        pf(b, "%s{topic=\"%.*s\"} %" PRIu64 "\n", name, (int)n->klen, (const char *)n->key, v);
+        pf(b, "%s{topic=\"%.*s\"} %" PRIu64 "\n", name, (int)n->klen, (const char *)n->key,
+           stat_value(ts, k));
     }
 }
 
@@ -129,8 +140,8 @@ void rill__metrics_render(rill_server *srv, rill_buf *b) {
          "Responses that carried at least one error code, by API.");
     for (int k = 0; k < RILL_API__COUNT; k++)
         if (rill__api_entry((int16_t)k))
-            pf(b, "rill_request_errors_total{api=\"%s\"} %" PRIu64 "\n",
-               rill__api_name((int16_t)k), m->api[k].errors);
+            pf(b, "rill_request_errors_total{api=\"%s\"} %" PRIu64 "\n", rill__api_name((int16_t)k),
+               m->api[k].errors);
     head(b, "rill_request_duration_seconds", "histogram",
          "Time from a request's arrival until its response was ready, by API.");
     for (int k = 0; k < RILL_API__COUNT; k++)
@@ -162,6 +173,8 @@ void rill__metrics_render(rill_server *srv, rill_buf *b) {
                  STAT_MSGS_IN);
     topic_series(b, srv, "rill_topic_bytes_out_total", "Record bytes sent to consumers, by topic.",
                  STAT_BYTES_OUT);
+    topic_series(b, srv, "rill_topic_messages_out_total",
+                 "Records sent to consumers from their fetch offsets on, by topic.", STAT_MSGS_OUT);
     log_series(b, srv, "rill_log_size_bytes", "Bytes in a partition's segments.", LOG_SIZE);
     log_series(b, srv, "rill_log_start_offset", "First offset of a partition.", LOG_START);
     log_series(b, srv, "rill_log_end_offset", "Offset the next record of a partition gets.",

@@ -120,7 +120,7 @@ typedef struct rill_api_entry {
 
 /* Per-topic traffic counters (metrics). */
 typedef struct rill_topic_stats {
-    uint64_t bytes_in, msgs_in, bytes_out, fetch_requests, produce_requests;
+    uint64_t bytes_in, msgs_in, bytes_out, msgs_out, fetch_requests, produce_requests;
 } rill_topic_stats;
 
 #define RILL_LISTENER_MAX RILL_BROKER_MAX_LISTENERS

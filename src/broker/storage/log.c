@@ -420,6 +420,7 @@ rill_err_t rill__log_read(rill_log *log, int64_t fetch_offset, int64_t max_bytes
     memset(res, 0, sizeof(*res));
     res->fd = -1;
     res->first_offset = -1;
+    res->next_offset = -1;
     res->high_watermark = rill__log_high_watermark(log);
     res->log_start_offset = log->log_start;
     if (fetch_offset < log->log_start || fetch_offset > log->leo)
@@ -444,10 +445,14 @@ rill_err_t rill__log_read(rill_log *log, int64_t fetch_offset, int64_t max_bytes
             continue;
         res->first_offset = h.base_offset;
         int64_t end = start + h.size;
+        /* The offset after the data sent (for the messages-out metric): known from the
+         * last batch header read, or from the segment when the read runs to its end. */
+        int64_t next = h.base_offset + h.last_delta + 1;
         if (max_bytes < 0)
             max_bytes = 0;
         if (limit - start <= max_bytes) {
             end = limit;
+            next = s->next_offset < res->high_watermark ? s->next_offset : res->high_watermark;
         } else if (end - start < max_bytes) {
             /* Jump close to start + max_bytes with the index, then walk batch headers. */
             int64_t target = start + max_bytes;
@@ -456,14 +461,21 @@ rill_err_t rill__log_read(rill_log *log, int64_t fetch_offset, int64_t max_bytes
                 from = end;
             if (from > end) {
                 end = from;
+                next = -1; /* the base offset of the batch at `from`, read below */
             }
             rill_batch_hdr g;
             int64_t gpos;
             rill__seg_iter_init(&it, s->fd, from, limit, log->scratch, sizeof(log->scratch));
-            while (rill__seg_iter_next(&it, &g, &gpos, 0) == RILL_ITER_BATCH &&
-                   gpos + g.size <= target)
+            while (rill__seg_iter_next(&it, &g, &gpos, 0) == RILL_ITER_BATCH) {
+                if (gpos == end)
+                    next = g.base_offset;
+                if (gpos + g.size > target)
+                    break;
                 end = gpos + g.size;
+                next = g.base_offset + g.last_delta + 1;
+            }
         }
+        res->next_offset = next;
         rill__segment_ref(s);
         res->seg = s;
         res->fd = s->fd;

@@ -116,6 +116,7 @@ typedef struct rill_log_read {
     int64_t pos;          /* file position of the first byte */
     int64_t len;          /* bytes: whole batches only */
     int64_t first_offset; /* base offset of the first batch (may be below fetch_offset) */
+    int64_t next_offset;  /* offset after the last batch read; -1 when len is 0 or unknown */
     int64_t high_watermark;
     int64_t log_start_offset;
     struct rill_segment *seg; /* the reference that keeps fd open: rill__log_read_done() */
