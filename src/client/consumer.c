@@ -47,6 +47,8 @@ ctp *rill__ctp_get(rill_consumer_t *c, const char *topic, int32_t partition) {
     tp->app_pos = -1;
     tp->fetch_pos = -1;
     tp->hwm = -1;
+    tp->revoked_pos = -1;
+    tp->revoked_gen = -1;
     c->tps[c->ntps++] = tp;
     return tp;
 }

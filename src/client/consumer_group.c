@@ -11,6 +11,11 @@
  * move are revoked, and a follow-up rebalance hands them to their new
  * owner, so the rest keep being consumed throughout.
  *
+ * The commit before an eager revoke goes out before the JoinGroup, with the
+ * generation that owned the partitions; when it does not land, the member
+ * tries again or keeps its positions for the next generation (see
+ * consumer_offsets.c).
+ *
  * Offset commits and committed-offset lookups are in consumer_offsets.c.
  */
 #include <inttypes.h>
@@ -268,6 +273,7 @@ static int on_join(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *o
     case RILL_ERR_UNKNOWN_MEMBER_ID:
         free(c->member_id);
         c->member_id = NULL;
+        rill__group_forget_revoked(c);
         c->cg_next_us = 0;
         return 0;
     case RILL_ERR_NOT_COORDINATOR:
@@ -382,6 +388,7 @@ static int on_sync(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *o
     case RILL_ERR_UNKNOWN_MEMBER_ID:
         free(c->member_id);
         c->member_id = NULL;
+        rill__group_forget_revoked(c);
         /* fall through */
     default: /* REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, ...: join again */
         RILL_LOG(&c->log, RILL_LOG_INFO, "cgrp", "group %s: SyncGroup: %s, rejoining",
@@ -507,6 +514,24 @@ fail:
     return NULL;
 }
 
+/*
+ * Where a newly assigned partition starts: its committed offset, unless this
+ * member owned it in the previous generation and the commit of its position
+ * at the revoke did not land.  Then no one else can have read it since (it
+ * was ours in generation N and is ours again in N + 1), and that position is
+ * where the application stopped: resume there, and the next auto commit
+ * stores it.
+ */
+static int64_t start_offset(rill_consumer_t *c, ctp *tp) {
+    if (tp->revoked_pos < 0 || tp->revoked_gen < 0 || c->generation != tp->revoked_gen + 1)
+        return RILL_OFFSET_STORED;
+    RILL_LOG(&c->log, RILL_LOG_INFO, "cgrp",
+             "%s [%d]: resuming at offset %" PRId64
+             ", the position revoked in generation %d (its commit did not land)",
+             tp->topic, tp->partition, tp->revoked_pos, tp->revoked_gen);
+    return tp->revoked_pos;
+}
+
 /* Applies the assignment bytes from SyncGroup. */
 static void apply_assignment(rill_consumer_t *c, const uint8_t *data, int32_t len) {
     rill_arena a;
@@ -570,7 +595,8 @@ static void apply_assignment(rill_consumer_t *c, const uint8_t *data, int32_t le
         c->rejoin = true;
     }
     for (int i = 0; i < nadd; i++)
-        rill__tp_start(c, added[i], RILL_OFFSET_STORED);
+        rill__tp_start(c, added[i], start_offset(c, added[i]));
+    rill__group_forget_revoked(c); /* only ever good for the generation after the revoke */
     RILL_LOG(&c->log, RILL_LOG_INFO, "cgrp",
              "group %s: generation %d: %d partition(s) assigned (%d new, %d revoked)",
              c->conf->group_id, c->generation, nfresh, nadd, nrev);
@@ -606,6 +632,7 @@ static void lose_partitions(rill_consumer_t *c, const char *why) {
     }
     free(own);
     c->generation = -1;
+    rill__group_forget_revoked(c);
 }
 
 static int on_hb(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *opaque) {
@@ -679,6 +706,7 @@ static int on_leave(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *
              rill_err_name(ec));
     c->generation = -1;
     c->cg = CG_NONE;
+    rill__group_forget_revoked(c);
     if (c->closing) {
         cmd *k = c->closing;
         c->closing = NULL;
@@ -693,8 +721,8 @@ static void revoke_all(rill_consumer_t *c, bool commit) {
     if (!own)
         return;
     int n = owned(c, own);
-    if (n && commit && c->conf->enable_auto_commit && rill__group_coordinator(c))
-        rill__group_send_commit(c, NULL, true);
+    if (n && commit && c->conf->enable_auto_commit)
+        rill__group_commit_revoke(c);
     for (int i = 0; i < n; i++)
         rill__tp_stop(c, own[i]);
     if (n) {
@@ -722,6 +750,7 @@ void rill__group_leave(rill_consumer_t *c, cmd *k) {
         free(own);
     }
     c->subscribed = false;
+    rill__group_forget_revoked(c);
     rill_cbroker *b = rill__group_coordinator(c);
     RILL_LOG(&c->log, RILL_LOG_DEBUG, "cgrp", "group %s: leaving (member %s, generation %d)",
              c->conf->group_id ? c->conf->group_id : "", c->member_id ? c->member_id : "-",
@@ -758,6 +787,7 @@ void rill__group_subscribe(rill_consumer_t *c, char **topics, size_t n) {
     if (!n) {
         revoke_all(c, true);
         c->subscribed = false;
+        rill__group_forget_revoked(c);
         c->cg = CG_NONE;
         return;
     }
@@ -860,6 +890,8 @@ void rill__group_step(rill_consumer_t *c, int64_t now) {
         }
         if (c->commits_inflight)
             return; /* let the pre-rebalance commit land with our generation */
+        if (rill__group_retry_revoke(c, now))
+            return; /* it failed with a retriable error: again, before joining */
         c->rejoin = false;
         c->join_deadline_us = now + (int64_t)(c->conf->max_poll_interval_ms + 5000) * 1000;
         rill__cluster_request(&c->cl, b, RILL_API_JOIN_GROUP, 0, JOIN_MAX_VER, enc_join, on_join, c,

@@ -83,6 +83,13 @@ struct ctp {
     int fails; /* consecutive failed requests, for the backoff */
     int64_t hwm;
     bool eof_sent;
+    /* The commit sent before an eager revoke did not land: the position it
+     * carried (-1: none), the generation the partition was owned in, and
+     * whether the error was retriable (sent again before the JoinGroup).  If
+     * the next generation gives the partition back, it resumes there. */
+    int64_t revoked_pos;
+    int32_t revoked_gen;
+    bool revoked_retry;
     /* lock */
     int64_t app_pos;   /* next offset poll hands out; -1 unknown */
     int64_t committed; /* (I/O) last offset committed or fetched from the group */
@@ -183,6 +190,7 @@ struct rill_consumer {
     bool poll_expired;       /* max.poll.interval.ms passed: left the group */
     cmd *closing;            /* the close command being carried out */
     int64_t join_deadline_us;
+    int64_t revoke_deadline_us; /* retries of the revoke commit stop here */
 };
 
 /* consumer.c */
@@ -218,6 +226,15 @@ void rill__group_coord_lost(rill_consumer_t *c, const char *why);
 /* Commits k's offsets, or every assigned position (only those that moved when
  * only_changed); k is finished when the answer comes.  false if nothing was sent. */
 bool rill__group_send_commit(rill_consumer_t *c, cmd *k, bool only_changed);
+/* The commit before an eager revoke: every assigned position that moved,
+ * remembered per partition when it does not land (ctp.revoked_pos). */
+bool rill__group_commit_revoke(rill_consumer_t *c);
+/* Sends again the revoke commit of partitions that failed with a retriable
+ * error, while the generation is unchanged; false if nothing was sent. */
+bool rill__group_retry_revoke(rill_consumer_t *c, int64_t now);
+/* Forgets the positions kept from a revoke (the next generation is not the
+ * one after the revoke, or this member left or lost its identity). */
+void rill__group_forget_revoked(rill_consumer_t *c);
 /* Asks the group where newly assigned partitions start. */
 void rill__group_init_positions(rill_consumer_t *c, int64_t now);
 void rill__group_commit(rill_consumer_t *c, cmd *k);

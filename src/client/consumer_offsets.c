@@ -7,6 +7,24 @@
  * Offsets follow the Java convention: a committed offset is the next offset
  * to read.  Positions are committed every auto.commit.interval.ms, before a
  * revoke, and on close.
+ *
+ * The commit before an eager revoke is sent with the generation that owned
+ * the partitions, before the JoinGroup.  Kafka accepts it while the group
+ * prepares the rebalance (it refuses commits only between the JoinGroup
+ * and the SyncGroup answers, with REBALANCE_IN_PROGRESS).  When it does not
+ * land, two things keep the member from reading again what it read:
+ *   - after a retriable error (coordinator moved or loading, a timeout, a
+ *     lost connection) it is sent again before the JoinGroup, while the
+ *     generation is unchanged, for up to the rebalance timeout
+ *     (max.poll.interval.ms), as the Java consumer does in onJoinPrepare;
+ *   - its positions are kept, and a partition that the very next generation
+ *     gives back to this member resumes there instead of at the older
+ *     committed offset.  No one else can have read or committed it in
+ *     between: it was this member's in generation N and is again in N + 1.
+ *     (librdkafka's mock coordinator refuses every commit from the moment a
+ *     member leaves until the group is up again, so there this is the case
+ *     that matters.)  A partition that moves to another member is read again
+ *     from the last commit that landed: at-least-once, as in every client.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,6 +46,7 @@ typedef struct commit_req {
     rill_consumer_t *c;
     cmd *k;             /* NULL for auto commits */
     int32_t generation; /* the generation it was sent for */
+    bool revoke;        /* the commit before an eager revoke */
     int n;
     struct {
         ctp *tp;
@@ -89,6 +108,29 @@ static int enc_commit(rill_buf *b, int16_t ver, void *opaque) {
     return rc;
 }
 
+static bool retriable_commit_error(rill_err_t err) {
+    return err == RILL_ERR_TIMED_OUT || rill_err_is_retriable(err);
+}
+
+/* One partition's commit result: what the partition remembers of it. */
+static void commit_done(rill_consumer_t *c, commit_req *rq, int i, rill_err_t perr) {
+    ctp *tp = rq->p[i].tp;
+    if (!perr) {
+        tp->committed = rq->p[i].offset;
+        /* A commit sent after the revoke landed: the committed offset is right again. */
+        tp->revoked_pos = -1;
+        tp->revoked_retry = false;
+        return;
+    }
+    /* The revoke commit failed while this member still has the generation that owned
+     * the partition (the JoinGroup waits for it): keep the position. */
+    if (!rq->revoke || !c->subscribed || rq->generation < 0 || rq->generation != c->generation)
+        return;
+    tp->revoked_pos = rq->p[i].offset;
+    tp->revoked_gen = rq->generation;
+    tp->revoked_retry = retriable_commit_error(perr);
+}
+
 static int on_commit(rill_conn *conn, int err, int16_t ver, rill_rd *body, void *opaque) {
     commit_req *rq = opaque;
     rill_consumer_t *c = rq->c;
@@ -102,36 +144,37 @@ static int on_commit(rill_conn *conn, int err, int16_t ver, rill_rd *body, void 
     for (int i = 0; tps && offs && errs && i < rq->n; i++) {
         tps[i] = rq->p[i].tp;
         offs[i] = rq->p[i].offset;
-        errs[i] = err;
     }
+    rill_offset_commit_resp m = {0};
     if (!err) {
         rill__arena_reset(&c->arena);
-        rill_offset_commit_resp m;
         if (rill__offset_commit_resp_decode(body, ver, &m, &c->arena) != 0) {
             rc = -1;
             first = RILL_ERR_BAD_MSG;
-        } else {
-            for (int i = 0; i < rq->n; i++) {
-                int16_t perr = RILL_ERR_BAD_MSG;
-                for (int32_t t = 0; t < m.ntopics; t++) {
-                    if (!rill__str_eq(m.topics[t].name, rq->p[i].tp->topic))
-                        continue;
-                    for (int32_t p = 0; p < m.topics[t].npartitions; p++)
-                        if (m.topics[t].partitions[p].partition == rq->p[i].tp->partition)
-                            perr = m.topics[t].partitions[p].error_code;
-                }
-                if (!perr)
-                    rq->p[i].tp->committed = rq->p[i].offset;
-                else if (!first)
-                    first = perr;
-                if (errs)
-                    errs[i] = perr;
-            }
         }
     }
+    rill_err_t whole = first; /* the request failed as a whole */
+    for (int i = 0; i < rq->n; i++) {
+        rill_err_t perr = whole;
+        if (!whole) {
+            perr = RILL_ERR_BAD_MSG; /* not in the answer */
+            for (int32_t t = 0; t < m.ntopics; t++) {
+                if (!rill__str_eq(m.topics[t].name, rq->p[i].tp->topic))
+                    continue;
+                for (int32_t p = 0; p < m.topics[t].npartitions; p++)
+                    if (m.topics[t].partitions[p].partition == rq->p[i].tp->partition)
+                        perr = m.topics[t].partitions[p].error_code;
+            }
+        }
+        commit_done(c, rq, i, perr);
+        if (errs)
+            errs[i] = perr;
+        if (!first)
+            first = perr;
+    }
     if (first) {
-        RILL_LOG(&c->log, RILL_LOG_WARNING, "cgrp", "group %s: offset commit failed: %s",
-                 c->conf->group_id, rill_err_name(first));
+        RILL_LOG(&c->log, RILL_LOG_WARNING, "cgrp", "group %s: offset commit%s failed: %s",
+                 c->conf->group_id, rq->revoke ? " before the revoke" : "", rill_err_name(first));
         if (first == RILL_ERR_NOT_COORDINATOR || first == RILL_ERR_COORDINATOR_NOT_AVAILABLE ||
             first == RILL_ERR_TRANSPORT)
             rill__group_coord_lost(c, rill_err_name(first));
@@ -141,6 +184,12 @@ static int on_commit(rill_conn *conn, int err, int16_t ver, rill_rd *body, void 
              first == RILL_ERR_UNKNOWN_MEMBER_ID) &&
             rq->generation == c->generation && c->cg == CG_STABLE)
             c->rejoin = true;
+        /* A revoke commit to send again waits retry.backoff.ms (or the coordinator). */
+        if (rq->revoke && retriable_commit_error(first)) {
+            int64_t next = rill__mono_us() + (int64_t)c->conf->retry_backoff_ms * 1000;
+            if (c->cg_next_us < next)
+                c->cg_next_us = next;
+        }
     }
     if ((!rq->k || rq->k->async) && tps && offs && errs)
         rill__consumer_commit_event(c, first, tps, offs, errs, rq->n);
@@ -153,19 +202,59 @@ static int on_commit(rill_conn *conn, int err, int16_t ver, rill_rd *body, void 
     return rc;
 }
 
-/* Commits the given offsets (k's) or every assigned partition's position. */
-bool rill__group_send_commit(rill_consumer_t *c, cmd *k, bool only_changed) {
-    rill_cbroker *b = rill__group_coordinator(c);
-    int cap = k && k->n ? (int)k->n : c->ntps;
-    commit_req *rq = calloc(1, sizeof(*rq) + sizeof(rq->p[0]) * (size_t)(cap ? cap : 1));
+static commit_req *commit_req_new(rill_consumer_t *c, cmd *k, int cap) {
+    commit_req *rq = calloc(1, sizeof(*rq) + sizeof(rq->p[0]) * (size_t)(cap > 0 ? cap : 1));
     if (!rq) {
         if (k)
             rill__cmd_finish(c, k, RILL_ERR_NO_MEMORY);
-        return false;
+        return NULL;
     }
     rq->c = c;
     rq->k = k;
     rq->generation = c->generation;
+    return rq;
+}
+
+/* Adds every assigned partition's position (only those that moved when only_changed). */
+static void add_positions(rill_consumer_t *c, commit_req *rq, bool only_changed) {
+    pthread_mutex_lock(&c->lock);
+    for (int i = 0; i < c->ntps; i++) {
+        ctp *tp = c->tps[i];
+        if (!tp->assigned || tp->app_pos < 0)
+            continue;
+        if (only_changed && tp->app_pos == tp->committed)
+            continue;
+        rq->p[rq->n].tp = tp;
+        rq->p[rq->n].offset = tp->app_pos;
+        rq->n++;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Sends rq, or finishes it here (false) when it is empty or there is no coordinator:
+ * a revoke commit then counts as failed with COORDINATOR_NOT_AVAILABLE, to be sent
+ * again once the coordinator is back. */
+static bool send_commit(rill_consumer_t *c, commit_req *rq) {
+    rill_cbroker *b = rill__group_coordinator(c);
+    if (!rq->n || !b) {
+        for (int i = 0; i < rq->n; i++)
+            commit_done(c, rq, i, RILL_ERR_COORDINATOR_NOT_AVAILABLE);
+        if (rq->k)
+            rill__cmd_finish(c, rq->k, rq->n ? RILL_ERR_COORDINATOR_NOT_AVAILABLE : 0);
+        free(rq);
+        return false;
+    }
+    c->commits_inflight++;
+    rill__cluster_request(&c->cl, b, RILL_API_OFFSET_COMMIT, 2, COMMIT_MAX_VER, enc_commit,
+                          on_commit, rq, c->conf->request_timeout_ms);
+    return true;
+}
+
+/* Commits the given offsets (k's) or every assigned partition's position. */
+bool rill__group_send_commit(rill_consumer_t *c, cmd *k, bool only_changed) {
+    commit_req *rq = commit_req_new(c, k, k && k->n ? (int)k->n : c->ntps);
+    if (!rq)
+        return false;
     if (k && k->n) {
         for (size_t i = 0; i < k->n; i++) {
             ctp *tp = rill__ctp_get(c, k->parts[i].topic, k->parts[i].partition);
@@ -176,35 +265,58 @@ bool rill__group_send_commit(rill_consumer_t *c, cmd *k, bool only_changed) {
             rq->n++;
         }
     } else {
-        pthread_mutex_lock(&c->lock);
-        for (int i = 0; i < c->ntps; i++) {
-            ctp *tp = c->tps[i];
-            if (!tp->assigned || tp->app_pos < 0)
-                continue;
-            if (only_changed && tp->app_pos == tp->committed)
-                continue;
-            rq->p[rq->n].tp = tp;
-            rq->p[rq->n].offset = tp->app_pos;
-            rq->n++;
+        add_positions(c, rq, only_changed);
+    }
+    return send_commit(c, rq);
+}
+
+bool rill__group_commit_revoke(rill_consumer_t *c) {
+    c->revoke_deadline_us = rill__mono_us() + (int64_t)c->conf->max_poll_interval_ms * 1000;
+    commit_req *rq = commit_req_new(c, NULL, c->ntps);
+    if (!rq)
+        return false;
+    rq->revoke = true;
+    add_positions(c, rq, true);
+    return send_commit(c, rq);
+}
+
+bool rill__group_retry_revoke(rill_consumer_t *c, int64_t now) {
+    commit_req *rq = NULL;
+    for (int i = 0; i < c->ntps; i++) {
+        ctp *tp = c->tps[i];
+        if (tp->revoked_pos < 0 || !tp->revoked_retry)
+            continue;
+        tp->revoked_retry = false;
+        if (tp->revoked_gen != c->generation)
+            continue;
+        if (now >= c->revoke_deadline_us) {
+            RILL_LOG(&c->log, RILL_LOG_WARNING, "cgrp",
+                     "group %s: %s [%d]: no more tries to commit offset %" PRId64
+                     " before rejoining (max.poll.interval.ms passed)",
+                     c->conf->group_id, tp->topic, tp->partition, tp->revoked_pos);
+            continue;
         }
-        pthread_mutex_unlock(&c->lock);
+        if (!rq && !(rq = commit_req_new(c, NULL, c->ntps)))
+            return false;
+        rq->p[rq->n].tp = tp;
+        rq->p[rq->n].offset = tp->revoked_pos;
+        rq->n++;
     }
-    if (!rq->n) {
-        if (k)
-            rill__cmd_finish(c, k, 0);
-        free(rq);
+    if (!rq)
         return false;
+    rq->revoke = true;
+    RILL_LOG(&c->log, RILL_LOG_INFO, "cgrp",
+             "group %s: committing %d revoked partition(s) again before rejoining",
+             c->conf->group_id, rq->n);
+    return send_commit(c, rq);
+}
+
+void rill__group_forget_revoked(rill_consumer_t *c) {
+    for (int i = 0; i < c->ntps; i++) {
+        c->tps[i]->revoked_pos = -1;
+        c->tps[i]->revoked_gen = -1;
+        c->tps[i]->revoked_retry = false;
     }
-    if (!b) {
-        if (k)
-            rill__cmd_finish(c, k, RILL_ERR_COORDINATOR_NOT_AVAILABLE);
-        free(rq);
-        return false;
-    }
-    c->commits_inflight++;
-    rill__cluster_request(&c->cl, b, RILL_API_OFFSET_COMMIT, 2, COMMIT_MAX_VER, enc_commit,
-                          on_commit, rq, c->conf->request_timeout_ms);
-    return true;
 }
 
 /*

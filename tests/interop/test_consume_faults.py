@@ -222,6 +222,36 @@ def test_offset_commit_errors(mock_cluster, topic_name, members, errors):
 
 
 @pytest.mark.timeout(100)
+@pytest.mark.parametrize("err", ["COORDINATOR_LOAD_IN_PROGRESS", "NOT_COORDINATOR"])
+def test_revoke_commit_retried(mock_cluster, topic_name, members, err):
+    """The commit before an eager revoke fails twice with a retriable error: it is sent
+    again (generation unchanged) before the JoinGroup, as the Java consumer does, so
+    the offsets are committed by the time the member is back (auto commit every 60 s:
+    no other commit could have stored them) and nothing is read twice."""
+    mc = mock_cluster(1)
+    group = "rv-" + err
+    mc.create_topic(topic_name, 2, 1)
+    m = Member("librill", mc.bootstrap, topic_name, group,
+               extra={"auto.commit.interval.ms": "60000", "retry.backoff.ms": "200"})
+    members.append(m)
+    wait_split(members, 2)
+    seen = rebalances(m)
+    produce_values(mc.bootstrap, topic_name, [b"a%d" % i for i in range(200)], 2)
+    wait_consumed(members, ["a%d" % i for i in range(200)])
+    mc.push_errors(APIS["offsetcommit"], err, 2)
+    mc.push_errors(APIS["heartbeat"], "REBALANCE_IN_PROGRESS", 1)
+    helpers.wait_for(lambda: rebalances(m) >= seen + 2 and len(m.assignment()) == 2, 40,
+                     what="the member to rejoin and get its partitions back")
+    assert committed(mc.bootstrap, group, topic_name, 2) == [100, 100], m.err.tail(30)
+    produce_values(mc.bootstrap, topic_name, [b"b%d" % i for i in range(200)], 2)
+    wait_consumed(members, ["b%d" % i for i in range(200)], timeout=45)
+    m.stop()
+    offs = [(p, o) for p, o, _ in m.messages()]
+    assert sorted(offs) == [(p, o) for p in range(2) for o in range(200)], m.err.tail(30)
+    assert committed(mc.bootstrap, group, topic_name, 2) == [200, 200]
+
+
+@pytest.mark.timeout(100)
 def test_coordinator_moves(mock_cluster, topic_name, members):
     mc = mock_cluster(3)
     group = "moving"
