@@ -44,8 +44,8 @@ static void find_coordinator_request(void **state) {
     rill_str one[] = {S("orders-consumers")};
     rill_str two[] = {S("g1"), S("txn-7")};
     for (int16_t v = RILL_FIND_COORDINATOR_MIN_VER; v <= RILL_FIND_COORDINATOR_MAX_VER; v++) {
-        rill_find_coordinator_req m = {v >= 1 ? RILL_COORDINATOR_TRANSACTION : 0, v >= 4 ? two : one,
-                                       v >= 4 ? 2 : 1};
+        rill_find_coordinator_req m = {v >= 1 ? RILL_COORDINATOR_TRANSACTION : 0,
+                                       v >= 4 ? two : one, v >= 4 ? 2 : 1};
         rt t;
         rill_find_coordinator_req d;
         rt_check(&t, enc_find_coordinator_req, dec_find_coordinator_req, v, &m, &d, sizeof(d));
@@ -124,8 +124,8 @@ static void find_coordinator_golden(void **state) {
     assert_bytes(&b, req4);
     rill__buf_free(&b);
 
-    static const uint8_t resp0[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x02,
-                                    'h',  'x',  0x00, 0x00, 0x23, 0x84};
+    static const uint8_t resp0[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00,
+                                    0x02, 'h',  'x',  0x00, 0x00, 0x23, 0x84};
     rill_rd r;
     rill__rd_init(&r, resp0, sizeof(resp0));
     rill_arena a;
@@ -151,8 +151,14 @@ static void join_group_request(void **state) {
     };
     for (int16_t v = RILL_JOIN_GROUP_MIN_VER; v <= RILL_JOIN_GROUP_MAX_VER; v++) {
         rill_join_group_req m = {
-            S("orders"), 10000,   v >= 1 ? 300000 : -1, v >= 4 ? S("rill-1-abc") : S(""),
-            v >= 5 ? S("host-a") : NUL, S("consumer"), protos, 2,
+            S("orders"),
+            10000,
+            v >= 1 ? 300000 : -1,
+            v >= 4 ? S("rill-1-abc") : S(""),
+            v >= 5 ? S("host-a") : NUL,
+            S("consumer"),
+            protos,
+            2,
             v >= 8 ? S("rebalance needed") : NUL,
         };
         rt t;
@@ -190,8 +196,9 @@ static void join_group_response(void **state) {
             members[0].group_instance_id = NUL;
         else
             members[0].group_instance_id = S("host-a");
-        rill_join_group_resp m = {v >= 2 ? 20 : 0, 0, 7, v >= 7 ? S("consumer") : NUL,
-                                  S("range"), S("m-1"), v >= 9, S("m-1"), members, 2};
+        rill_join_group_resp m = {v >= 2 ? 20 : 0, 0,        7,      v >= 7 ? S("consumer") : NUL,
+                                  S("range"),      S("m-1"), v >= 9, S("m-1"),
+                                  members,         2};
         rt t;
         rill_join_group_resp d;
         rt_check(&t, enc_join_group_resp, dec_join_group_resp, v, &m, &d, sizeof(d));
@@ -212,8 +219,8 @@ static void join_group_response(void **state) {
         rt_free(&t);
 
         /* An error answer (MEMBER_ID_REQUIRED) from a follower's view. */
-        rill_join_group_resp e = {0, RILL_ERR_MEMBER_ID_REQUIRED, -1, NUL, NUL, S(""), false,
-                                  S("rill-2"), NULL, 0};
+        rill_join_group_resp e = {
+            0, RILL_ERR_MEMBER_ID_REQUIRED, -1, NUL, NUL, S(""), false, S("rill-2"), NULL, 0};
         rill_join_group_resp de;
         rt_check(&t, enc_join_group_resp, dec_join_group_resp, v, &e, &de, sizeof(de));
         assert_int_equal(de.error_code, RILL_ERR_MEMBER_ID_REQUIRED);
@@ -238,16 +245,16 @@ static void join_group_golden_v0(void **state) {
     assert_int_equal(rill__join_group_req_encode(&b, 0, &m), 0);
     frame_end(&b, at);
     static const uint8_t expect[] = {
-        0x00, 0x00, 0x00, 0x30,                               /* size 48 */
-        0x00, 0x0b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,       /* JoinGroup v0, correlation 5 */
-        0x00, 0x01, 'c',                                      /* client id */
-        0x00, 0x01, 'g',                                      /* GroupId */
-        0x00, 0x00, 0x75, 0x30,                               /* SessionTimeoutMs 30000 */
-        0x00, 0x00,                                           /* MemberId "" */
-        0x00, 0x08, 'c', 'o', 'n', 's', 'u', 'm', 'e', 'r',   /* ProtocolType */
-        0x00, 0x00, 0x00, 0x01,                               /* one protocol */
-        0x00, 0x05, 'r', 'a', 'n', 'g', 'e',                  /* Name */
-        0x00, 0x00, 0x00, 0x03, 0x00, 0x01, 0x02,             /* Metadata */
+        0x00, 0x00, 0x00, 0x30,                                   /* size 48 */
+        0x00, 0x0b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,           /* JoinGroup v0, correlation 5 */
+        0x00, 0x01, 'c',                                          /* client id */
+        0x00, 0x01, 'g',                                          /* GroupId */
+        0x00, 0x00, 0x75, 0x30,                                   /* SessionTimeoutMs 30000 */
+        0x00, 0x00,                                               /* MemberId "" */
+        0x00, 0x08, 'c',  'o',  'n',  's',  'u',  'm',  'e', 'r', /* ProtocolType */
+        0x00, 0x00, 0x00, 0x01,                                   /* one protocol */
+        0x00, 0x05, 'r',  'a',  'n',  'g',  'e',                  /* Name */
+        0x00, 0x00, 0x00, 0x03, 0x00, 0x01, 0x02,                 /* Metadata */
     };
     assert_bytes(&b, expect);
     rill__buf_free(&b);
@@ -375,9 +382,14 @@ static void sync_group_request(void **state) {
         {S("m-2"), BYTES("")},
     };
     for (int16_t v = RILL_SYNC_GROUP_MIN_VER; v <= RILL_SYNC_GROUP_MAX_VER; v++) {
-        rill_sync_group_req m = {S("orders"), 7, S("m-1"), v >= 3 ? S("host-a") : NUL,
-                                 v >= 5 ? S("consumer") : NUL, v >= 5 ? S("range") : NUL,
-                                 as, 2};
+        rill_sync_group_req m = {S("orders"),
+                                 7,
+                                 S("m-1"),
+                                 v >= 3 ? S("host-a") : NUL,
+                                 v >= 5 ? S("consumer") : NUL,
+                                 v >= 5 ? S("range") : NUL,
+                                 as,
+                                 2};
         rt t;
         rill_sync_group_req d;
         rt_check(&t, enc_sync_group_req, dec_sync_group_req, v, &m, &d, sizeof(d));
@@ -405,8 +417,9 @@ static void sync_group_response(void **state) {
     (void)state;
     for (int16_t v = RILL_SYNC_GROUP_MIN_VER; v <= RILL_SYNC_GROUP_MAX_VER; v++) {
         rill_sync_group_resp m = {v >= 1 ? 3 : 0, 0, v >= 5 ? S("consumer") : NUL,
-                                  v >= 5 ? S("range") : NUL, BYTES("\x00\x00\x00\x00\x00\x00"
-                                                                   "\xff\xff\xff\xff")};
+                                  v >= 5 ? S("range") : NUL,
+                                  BYTES("\x00\x00\x00\x00\x00\x00"
+                                        "\xff\xff\xff\xff")};
         rt t;
         rill_sync_group_resp d;
         rt_check(&t, enc_sync_group_resp, dec_sync_group_resp, v, &m, &d, sizeof(d));
@@ -426,17 +439,43 @@ static void sync_group_response(void **state) {
     }
 }
 
+/* Null assignment bytes: read as empty with an error (librdkafka's mock sends that),
+ * malformed without one. */
+static void sync_group_null_assignment(void **state) {
+    (void)state;
+    static const uint8_t with_error[] = {
+        0x00, 0x00, 0x00, 0x00, /* throttle */
+        0x00, 0x1b,             /* REBALANCE_IN_PROGRESS */
+        0xff, 0xff, 0xff, 0xff, /* assignment null */
+    };
+    rill_sync_group_resp d;
+    rill_arena a;
+    decode_whole(dec_sync_group_resp, 3, with_error, sizeof(with_error), &d, &a);
+    assert_int_equal(d.error_code, RILL_ERR_REBALANCE_IN_PROGRESS);
+    assert_int_equal(d.assignment.len, 0);
+    rill__arena_free(&a);
+
+    uint8_t ok[sizeof(with_error)];
+    memcpy(ok, with_error, sizeof(ok));
+    ok[5] = 0; /* no error */
+    rill_rd r;
+    rill__arena_init(&a, 0);
+    rill__rd_init(&r, ok, sizeof(ok));
+    assert_int_not_equal(rill__sync_group_resp_decode(&r, 3, &d, &a), 0);
+    rill__arena_free(&a);
+}
+
 /* SyncGroup v0 response carrying a ConsumerProtocolAssignment v0 for t[0,1]. */
 static void sync_group_golden_v0(void **state) {
     (void)state;
     static const uint8_t assignment[] = {
-        0x00, 0x00,                   /* assignment version 0 */
-        0x00, 0x00, 0x00, 0x01,       /* one topic */
-        0x00, 0x01, 't',              /* "t" */
-        0x00, 0x00, 0x00, 0x02,       /* two partitions */
-        0x00, 0x00, 0x00, 0x00,       /* 0 */
-        0x00, 0x00, 0x00, 0x01,       /* 1 */
-        0xff, 0xff, 0xff, 0xff,       /* user data null */
+        0x00, 0x00,             /* assignment version 0 */
+        0x00, 0x00, 0x00, 0x01, /* one topic */
+        0x00, 0x01, 't',        /* "t" */
+        0x00, 0x00, 0x00, 0x02, /* two partitions */
+        0x00, 0x00, 0x00, 0x00, /* 0 */
+        0x00, 0x00, 0x00, 0x01, /* 1 */
+        0xff, 0xff, 0xff, 0xff, /* user data null */
     };
     rill_sync_group_resp m = {0, 0, NUL, NUL, {assignment, sizeof(assignment)}};
     rill_buf b;
@@ -446,10 +485,10 @@ static void sync_group_golden_v0(void **state) {
     assert_int_equal(rill__sync_group_resp_encode(&b, 0, &m), 0);
     rill__wr_patch32(&b, at, (int32_t)(b.len - 4));
     static const uint8_t expect[] = {
-        0x00, 0x00, 0x00, 0x23,       /* size 35 */
-        0x00, 0x00, 0x00, 0x09,       /* correlation id */
-        0x00, 0x00,                   /* ErrorCode */
-        0x00, 0x00, 0x00, 0x19,       /* Assignment: 25 bytes */
+        0x00, 0x00, 0x00, 0x23, /* size 35 */
+        0x00, 0x00, 0x00, 0x09, /* correlation id */
+        0x00, 0x00,             /* ErrorCode */
+        0x00, 0x00, 0x00, 0x19, /* Assignment: 25 bytes */
         0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't',  0x00, 0x00, 0x00, 0x02,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff,
     };
@@ -607,9 +646,9 @@ static void malformed_inputs(void **state) {
     rill_heartbeat_req hb;
     assert_int_equal(rill__heartbeat_req_decode(&r, 0, &hb, &a), -1);
     /* Null protocol metadata in a JoinGroup. */
-    static const uint8_t null_meta[] = {0x00, 0x01, 'g', 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
-                                        0x00, 0x01, 'c', 0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
-                                        'r',  0xff, 0xff, 0xff, 0xff};
+    static const uint8_t null_meta[] = {0x00, 0x01, 'g',  0x00, 0x00, 0x00, 0x01, 0x00,
+                                        0x00, 0x00, 0x01, 'c',  0x00, 0x00, 0x00, 0x01,
+                                        0x00, 0x01, 'r',  0xff, 0xff, 0xff, 0xff};
     rill__rd_init(&r, null_meta, sizeof(null_meta));
     rill_join_group_req jg;
     assert_int_equal(rill__join_group_req_decode(&r, 0, &jg, &a), -1);
@@ -643,6 +682,7 @@ int main(void) {
         cmocka_unit_test(leave_group_response),
         cmocka_unit_test(sync_group_request),
         cmocka_unit_test(sync_group_response),
+        cmocka_unit_test(sync_group_null_assignment),
         cmocka_unit_test(sync_group_golden_v0),
         cmocka_unit_test(describe_groups_both),
         cmocka_unit_test(list_groups_both),
