@@ -7,14 +7,17 @@ where <line> is what the probe printed last, in the shape shared by rdperf and
 `rill perf produce`:
     N msgs x S B in T s: R msgs/s M MB/s cpu=C s (X ns/msg) maxrss=K KiB delivered=D failed=F
 (rdconsume's line has no "x S B" and no delivered/failed; `rill perf consume` prints the
-produce shape, S being the average value size).  A run whose line
+produce shape, S being the average value size; rdlatency's line (kind=latency) adds
+p50_us= p99_us= p999_us= max_us=; fetchprobe's (kind=fetch) is the produce shape; an
+idle line (kind=idle) is just idle_rss_kib=K).  A run whose line
 does not parse, or whose exit status is not 0, is counted as failed and left
 out of the medians.  --meta holds "key: value" lines about the machine,
 --commands the exact command lines, --notes free text lines.
 
-Output: medians per (target, client, size, codec), the rill/librdkafka ratios
-against the bars of the issues, a text plot, the commands and the raw lines.
-Standard library only.
+Output: the bars of issue 3 (rill-broker) met or not, medians per (kind, target, client,
+size, codec), the rill/librdkafka ratios against the bars of the issues, rill-broker /
+mock ratios (acks=1 and acks=all), acknowledgement latency, fetch and idle memory, a text
+plot, the commands and the raw lines.  Standard library only.
 """
 
 import argparse
@@ -29,9 +32,17 @@ LINE_RE = re.compile(
     r"(?P<mbs>[\d.]+) MB/s cpu=(?P<cpu>[\d.]+) s \((?P<nsmsg>[\d.]+) ns/msg\) "
     r"maxrss=(?P<rss>\d+) KiB(?: delivered=(?P<delivered>\d+) failed=(?P<failed>\d+))?")
 
+LAT_RE = re.compile(r"p50_us=(?P<p50>[\d.]+) p99_us=(?P<p99>[\d.]+) p999_us=(?P<p999>[\d.]+) "
+                    r"max_us=(?P<pmax>[\d.]+)")
+IDLE_RE = re.compile(r"idle_rss_kib=(?P<idle_rss>\d+)")
+
 # The bars from the issues: (what, size) -> minimum ratio rill / anchor.
 CLIENT_BARS = {100: 1.5, 1024: 1.2}      # issue 2: rill msgs/s vs librdkafka 2.0.2
 BROKER_BAR = 1.0                          # issue 3: rill-broker vs mock cluster, acks=1
+ACKS_ALL_BAR = 0.5                        # issue 3: the same with acks=all (fsync on)
+LATENCY_P99_BAR_US = 1000.0               # issue 3: p99 ack latency, acks=1, 10k msgs/s
+FETCH_BAR_MBS = 1000.0                    # issue 3: fetch of 1 KiB messages, MB/s
+IDLE_RSS_BAR_KIB = 16 * 1024              # issue 3: idle RSS of rill-broker
 CONSUME_BAR = 1.5                         # issue 4: rill perf consume vs librdkafka msgs/s
 
 
@@ -50,8 +61,20 @@ def parse_runs(lines):
         rec["raw"] = m.group("line")
         lm = LINE_RE.search(m.group("line"))
         ok = lm is not None and tags.get("rc") == "0"
+        if tags.get("kind") == "idle":
+            im = IDLE_RE.search(m.group("line"))
+            ok = im is not None and tags.get("rc") == "0"
+            if im:
+                rec["idle_rss"] = float(im.group("idle_rss"))
+        if tags.get("kind") == "latency":
+            am = LAT_RE.search(m.group("line"))
+            ok = ok and am is not None
+            if am:
+                rec.update({k: float(v) for k, v in am.groupdict().items()})
         if lm:
             rec.update({k: float(v) for k, v in lm.groupdict().items() if v is not None})
+            if "size" in tags:
+                rec["size"] = tags["size"]  # the line's "x S B" may be a mean (fetchprobe)
             if lm.group("failed") is not None and int(lm.group("failed")) > 0:
                 ok = False
             if lm.group("delivered") is not None and lm.group("delivered") != lm.group("n"):
@@ -86,6 +109,10 @@ def ratio(a, b):
     return a / b if a is not None and b not in (None, 0) else None
 
 
+def yes_no(cond):
+    return "—" if cond is None else ("yes" if cond else "no")
+
+
 def size_label(s):
     return "1 KiB" if s == 1024 else "%d B" % s
 
@@ -94,6 +121,133 @@ def bar(value, vmax, width=40):
     if not value or not vmax:
         return ""
     return "#" * max(1, int(round(width * value / vmax)))
+
+
+def broker_ratio_rows(g, kind):
+    """[(size, codec, mock runs, rill-broker runs)] for librdkafka's producer, one kind."""
+    rows = []
+    for (k, tgt, client, size, codec), rs in g.items():
+        if k == kind and tgt == "rill-broker" and client == "librdkafka":
+            mock = g.get((k, "mock", client, size, codec))
+            if mock:
+                rows.append((size, codec, mock, rs))
+    return rows
+
+
+def broker_sections(g, w):
+    """Issue 3: rill-broker against the mock cluster and the absolute bars."""
+    summary = []
+    acks1 = broker_ratio_rows(g, "produce")
+    acks_all = broker_ratio_rows(g, "acksall")
+    lat = [(k, rs) for k, rs in g.items() if k[0] == "latency"]
+    fetch = [(k, rs) for k, rs in g.items() if k[0] == "fetch"]
+    consume = [(k, rs) for k, rs in g.items() if k[0] == "consume"]
+    idle = [(k, rs) for k, rs in g.items() if k[0] == "idle"]
+
+    for size, codec, mock, rs in acks1:
+        r = ratio(med(rs, "rate"), med(mock, "rate"))
+        summary.append(("produce, acks=1, %s %s: rill-broker / mock msgs/s" % (size_label(size), codec),
+                        "%s×" % fmt(r, 2), "≥ %s×" % BROKER_BAR,
+                        yes_no(None if r is None else r >= BROKER_BAR)))
+    for size, codec, mock, rs in acks_all:
+        r = ratio(med(rs, "rate"), med(mock, "rate"))
+        summary.append(("produce, acks=all + fsync, %s %s: rill-broker / mock msgs/s"
+                        % (size_label(size), codec), "%s×" % fmt(r, 2), "≥ %s×" % ACKS_ALL_BAR,
+                        yes_no(None if r is None else r >= ACKS_ALL_BAR)))
+    for (kind, tgt, client, size, codec), rs in lat:
+        if tgt != "rill-broker":
+            continue
+        p99 = med(rs, "p99")
+        summary.append(("ack latency p99, acks=1, fixed rate, %s: rill-broker (median of runs)"
+                        % size_label(size), "%s µs" % fmt(p99, 0),
+                        "< %s µs" % fmt(LATENCY_P99_BAR_US), yes_no(None if p99 is None
+                                                                     else p99 < LATENCY_P99_BAR_US)))
+    # The bar is the broker's: the raw reader; consumers are shown for what they get.
+    for (kind, tgt, client, size, codec), rs in fetch + consume:
+        if size != 1024:
+            continue
+        mbs = med(rs, "mbs")
+        raw = kind == "fetch"
+        summary.append(("fetch, 1 KiB messages, " + ("%s (raw Fetch reader)" if raw else
+                                                     "through a consumer: %s") % client,
+                        "%s MB/s" % fmt(mbs, 0), ("≥ %s MB/s" if raw else "(≥ %s MB/s)")
+                        % fmt(FETCH_BAR_MBS), yes_no(None if mbs is None else mbs >= FETCH_BAR_MBS)))
+    for (kind, tgt, client, size, codec), rs in idle:
+        v = med(rs, "idle_rss")
+        summary.append(("idle RSS of rill-broker (%s)" % client, "%s KiB" % fmt(v),
+                        "< %s KiB" % fmt(IDLE_RSS_BAR_KIB),
+                        yes_no(None if v is None else v < IDLE_RSS_BAR_KIB)))
+    if not summary:
+        return
+    w("## Issue 3 (rill-broker): the bars")
+    w("")
+    w("Medians of the runs below; ratios from runs interleaved in this session.")
+    w("")
+    w("| what | figure | bar | met |")
+    w("|---|---:|---:|---|")
+    for row in summary:
+        w("| %s | %s | %s | %s |" % row)
+    w("")
+
+    for title, rows, barv in (
+            ("rill-broker / mock cluster, same librdkafka producer (acks=1)", acks1, BROKER_BAR),
+            ("rill-broker / mock cluster, same librdkafka producer, acks=all (rill-broker "
+             "answers after fsync)", acks_all, ACKS_ALL_BAR)):
+        if not rows:
+            continue
+        w("## " + title)
+        w("")
+        w("| value size | compression | mock msgs/s | rill-broker msgs/s | ratio | bar "
+          "| librdkafka CPU ns/msg (mock / rill-broker) | met |")
+        w("|---|---|---:|---:|---:|---:|---:|---|")
+        for size, codec, mock, rs in rows:
+            r = ratio(med(rs, "rate"), med(mock, "rate"))
+            w("| %s | %s | %s | %s | %s× | ≥ %s× | %s / %s | %s |" % (
+                size_label(size), codec, fmt(med(mock, "rate")), fmt(med(rs, "rate")), fmt(r, 2),
+                barv, fmt(med(mock, "nsmsg")), fmt(med(rs, "nsmsg")),
+                yes_no(None if r is None else r >= barv)))
+        w("")
+
+    if lat:
+        w("## Acknowledgement latency (librdkafka producer, acks=1, linger.ms=0, fixed rate)")
+        w("")
+        w("Time from rd_kafka_producev() to the message's delivery report (build/bench/"
+          "rdlatency), every message of each run; medians over the runs of each percentile, "
+          "and each run's p99.")
+        w("")
+        w("| target | value size | achieved msgs/s | p50 µs | p99 µs | p99.9 µs | max µs "
+          "| p99 of each run (µs) | ok runs |")
+        w("|---|---|---:|---:|---:|---:|---:|---|---:|")
+        for (kind, tgt, client, size, codec), rs in lat:
+            each = ", ".join(fmt(r["p99"]) for r in rs if r["ok"] and "p99" in r)
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d |" % (
+                tgt, size_label(size), fmt(med(rs, "rate")), fmt(med(rs, "p50")),
+                fmt(med(rs, "p99")), fmt(med(rs, "p999")), fmt(med(rs, "pmax")), each,
+                sum(r["ok"] for r in rs), len(rs)))
+        w("")
+
+    if fetch:
+        w("## Fetch from rill-broker (raw Fetch reader)")
+        w("")
+        w("build/bench/fetchprobe: Fetch v4 requests one at a time, 1 MiB per partition, "
+          "records not decoded, from the beginning of the topic the consume round reads.")
+        w("")
+        w("| value size | msgs/s | MB/s | reader CPU ns/msg | ok runs |")
+        w("|---|---:|---:|---:|---:|")
+        for (kind, tgt, client, size, codec), rs in fetch:
+            w("| %s | %s | %s | %s | %d/%d |" % (
+                size_label(size), fmt(med(rs, "rate")), fmt(med(rs, "mbs"), 1),
+                fmt(med(rs, "nsmsg")), sum(r["ok"] for r in rs), len(rs)))
+        w("")
+
+    if idle:
+        w("## Idle memory of rill-broker")
+        w("")
+        w("| when | VmRSS KiB | bar |")
+        w("|---|---:|---:|")
+        for (kind, tgt, client, size, codec), rs in idle:
+            w("| %s | %s | < %s |" % (client, fmt(med(rs, "idle_rss")), fmt(IDLE_RSS_BAR_KIB)))
+        w("")
 
 
 def render(runs, meta, commands, notes):
@@ -118,6 +272,8 @@ def render(runs, meta, commands, notes):
         for n in notes:
             w("- " + n)
         w("")
+
+    broker_sections(g, w)
 
     targets = OrderedDict((k[1], None) for k in g if k[0] == "produce")
     for target in targets:
@@ -157,23 +313,6 @@ def render(runs, meta, commands, notes):
                     size_label(size), codec, fmt(rr, 2), need if need else "—", fmt(cr, 2),
                     fmt(mr, 2), meets))
             w("")
-
-    # The same librdkafka producer into rill-broker vs the mock cluster (issue 3).
-    if "rill-broker" in targets and "mock" in targets:
-        w("## rill-broker / mock cluster, same librdkafka producer (acks=1)")
-        w("")
-        w("| value size | compression | mock msgs/s | rill-broker msgs/s | ratio | bar |")
-        w("|---|---|---:|---:|---:|---:|")
-        for (kind, tgt, client, size, codec), rs in g.items():
-            if kind != "produce" or tgt != "rill-broker" or client != "librdkafka":
-                continue
-            mock = g.get((kind, "mock", client, size, codec))
-            if not mock:
-                continue
-            w("| %s | %s | %s | %s | %s× | ≥ %s× |" % (
-                size_label(size), codec, fmt(med(mock, "rate")), fmt(med(rs, "rate")),
-                fmt(ratio(med(rs, "rate"), med(mock, "rate")), 2), BROKER_BAR))
-        w("")
 
     consume = [(k, v) for k, v in g.items() if k[0] == "consume"]
     if consume:

@@ -3,21 +3,33 @@
 # bench/RESULTS.md.
 #
 # Starts librdkafka's mock cluster (build/tests/mockcluster) and, when it is
-# built, a rill-broker; against each, runs `rill perf produce` and librdkafka's
-# producer (build/bench/rdperf) with the same settings (acks=1, linger.ms=5,
-# idempotence off, compression none and lz4, 100 B and 1 KiB values, 2M
-# messages), several repetitions, alternating which client goes first.  With
-# rill-broker it also measures the consumers: `rill perf consume` and librdkafka's
-# consumer (build/bench/rdconsume) reading the same COUNT messages (each size) from
-# the same broker (the mock cluster serves fetches too slowly to measure a client).
-# bench/compare.py turns the lines into medians and ratios.  Missing pieces
-# (build/rill, build/rill-broker) are skipped and the skip is written down.
+# built, rill-broker; then, by kind (BENCH_KINDS):
+#   produce  `rill perf produce` and librdkafka's producer (build/bench/rdperf) with the
+#            same settings (acks=1, linger.ms=5, idempotence off, compression none and
+#            lz4, 100 B and 1 KiB values, 2M messages) into the mock and into rill-broker;
+#   acksall  librdkafka's producer with acks=all into both (rill-broker fsyncs before it
+#            answers: its default log.flush.policy=acks-all), compression none;
+#   latency  build/bench/rdlatency: librdkafka's producer at a fixed 10k msgs/s with
+#            linger.ms=0 and acks=1, each message's time to its delivery report (p50,
+#            p99) against both;
+#   consume  `rill perf consume` and librdkafka's consumer (build/bench/rdconsume) reading
+#            the same COUNT messages (each size) from rill-broker (the mock cluster keeps
+#            only the last few MB of a partition, so it cannot serve this);
+#   fetch    build/bench/fetchprobe reading the same topic with raw Fetch requests: the
+#            broker's Fetch path without a consumer's decoding;
+#   idle     rill-broker's resident memory when idle: fresh, and after the consume round.
+# Several repetitions of everything, interleaved: odd repetitions run the mock (and
+# librdkafka) first, even ones rill-broker (and rill) first, each rill-broker run on a
+# fresh broker and data dir.  bench/compare.py turns the lines into medians and ratios.
+# Missing pieces (build/rill, build/rill-broker) are skipped and the skip is written down.
+# Run it alone: on a shared machine, as `flock /tmp/rill-bench.lock make bench`.
 #
-# Knobs (environment): BENCH_REPS (5), BENCH_COUNT (2000000), BENCH_SIZES
-# ("100 1024"), BENCH_CODECS ("none lz4"), BENCH_OUT (bench/RESULTS.md),
-# BENCH_RUN_TIMEOUT (300 s per run), BENCH_NOTE (a line for the notes),
-# BENCH_SETTINGS (the client settings both sides get; default below),
-# RILL_BUILD_DIR (build).
+# Knobs (environment): BENCH_REPS (5), BENCH_COUNT (2000000), BENCH_SIZES ("100 1024"),
+# BENCH_CODECS ("none lz4"), BENCH_KINDS ("produce acksall latency consume fetch idle"),
+# BENCH_LAT_RATE (10000), BENCH_LAT_SECONDS (5), BENCH_LAT_SIZE (100),
+# BENCH_SETTINGS (the producer settings besides acks that both clients get; default below),
+# BENCH_OUT (bench/RESULTS.md), BENCH_RUN_TIMEOUT (300 s per run), BENCH_NOTE (a line for
+# the notes), RILL_BUILD_DIR (build).
 # Every server listens on 127.0.0.1 and is stopped on exit.
 set -eu
 cd "$(dirname "$0")/.."
@@ -29,12 +41,19 @@ SIZES=${BENCH_SIZES:-"100 1024"}
 CODECS=${BENCH_CODECS:-"none lz4"}
 OUT=${BENCH_OUT:-$SRC/bench/RESULTS.md}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-300}
-KINDS=${BENCH_KINDS:-"produce consume"}
-SETTINGS=${BENCH_SETTINGS:-"acks=1 linger.ms=5 enable.idempotence=false queue.buffering.max.messages=2000000"}
+KINDS=${BENCH_KINDS:-"produce acksall latency consume fetch idle"}
+LAT_RATE=${BENCH_LAT_RATE:-10000}
+LAT_SECONDS=${BENCH_LAT_SECONDS:-5}
+LAT_SIZE=${BENCH_LAT_SIZE:-100}
+BASE_SETTINGS=${BENCH_SETTINGS:-"linger.ms=5 enable.idempotence=false queue.buffering.max.messages=2000000"}
+SETTINGS="acks=1 $BASE_SETTINGS"
+ALL_SETTINGS="acks=all $BASE_SETTINGS"
 
 MOCK=$BUILD/tests/mockcluster
 RDPERF=$BUILD/bench/rdperf
 RDCONSUME=$BUILD/bench/rdconsume
+RDLATENCY=$BUILD/bench/rdlatency
+FETCHPROBE=$BUILD/bench/fetchprobe
 RILL=$BUILD/rill
 BROKER=$BUILD/rill-broker
 
@@ -51,10 +70,13 @@ snapshot() { # PATH-UNDER-BUILD
     mkdir -p "$WORK/bin/$(dirname "$1")"
     cp "$BUILD/$1" "$WORK/bin/$1"
 }
-for f in tests/mockcluster bench/rdperf bench/rdconsume rill rill-broker; do snapshot "$f"; done
+for f in tests/mockcluster bench/rdperf bench/rdconsume bench/rdlatency bench/fetchprobe rill \
+    rill-broker; do snapshot "$f"; done
 MOCK=$WORK/bin/tests/mockcluster
 RDPERF=$WORK/bin/bench/rdperf
 RDCONSUME=$WORK/bin/bench/rdconsume
+RDLATENCY=$WORK/bin/bench/rdlatency
+FETCHPROBE=$WORK/bin/bench/fetchprobe
 RILL=$WORK/bin/rill
 BROKER=$WORK/bin/rill-broker
 RAW=$WORK/raw.txt
@@ -114,6 +136,9 @@ mock_cmd() {
 # start_broker: a fresh rill-broker on a fresh data dir; sets BROKER_BS.
 start_broker() {
     rm -rf "$WORK/broker-data"
+    # Emptied here, not by the redirection below: that one happens in the child, maybe
+    # after wait_for_line has read the previous broker's "listening on" line.
+    : >"$WORK/broker.log"
     "$BROKER" --listen 127.0.0.1:0 --data-dir "$WORK/broker-data" >"$WORK/broker.log" 2>&1 &
     BROKER_PID=$!
     line=$(wait_for_line "$WORK/broker.log" 'listening on ' 20) || {
@@ -157,8 +182,8 @@ run_probe() {
     echo "bench: $tags rc=$rc: $line" >&2
 }
 
-rdperf_cmd() { # BOOTSTRAP TOPIC SIZE CODEC
-    echo "$RDPERF $1 $2 $COUNT $3 $SETTINGS compression.type=$4"
+rdperf_cmd() { # BOOTSTRAP TOPIC SIZE CODEC [SETTINGS]
+    echo "$RDPERF $1 $2 $COUNT $3 ${5:-$SETTINGS} compression.type=$4"
 }
 
 rill_cmd() { # BOOTSTRAP TOPIC SIZE CODEC
@@ -167,45 +192,107 @@ rill_cmd() { # BOOTSTRAP TOPIC SIZE CODEC
     echo "$RILL perf produce -b $1 -t $2 -n $COUNT -s $3$xs"
 }
 
-# produce_round TARGET: every size x codec x repetition against one target.
+# targets REP: the brokers of this repetition, in its order (odd: the mock first).
+targets() {
+    if [ "$HAVE_BROKER" = 0 ]; then echo mock
+    elif [ $(($1 % 2)) -eq 1 ]; then echo "mock rill-broker"
+    else echo "rill-broker mock"; fi
+}
+
+# target_bs TARGET TOPIC: the topic on the mock, or a fresh rill-broker with the topic;
+# sets BS.  Both create the topic before the measured run: the mock by command,
+# rill-broker by auto-creation under a one-message produce (its creation fsyncs files
+# and directories, which on a busy disk took up to a second of a timed run).
+target_bs() {
+    if [ "$1" = mock ]; then
+        mock_cmd topic "$2" 1 1
+        BS=$MOCK_BS
+    else
+        stop_broker; start_broker || return 1
+        BS=$BROKER_BS
+        timeout 60 "$RDPERF" "$BS" "$2" 1 1 acks=1 >/dev/null 2>&1 ||
+            note "could not create topic $2 on rill-broker before its run"
+    fi
+}
+
+# produce_round: every size x codec x repetition, both clients, both targets interleaved.
 produce_round() {
-    target=$1
     for size in $SIZES; do
         for codec in $CODECS; do
             rep=1
             while [ $rep -le "$REPS" ]; do
                 # Odd repetitions: librdkafka first; even: rill first.
                 if [ $((rep % 2)) -eq 1 ]; then order="librdkafka rill"; else order="rill librdkafka"; fi
-                for client in $order; do
-                    [ "$client" = rill ] && [ "$HAVE_RILL" = 0 ] && continue
-                    topic="bench_${size}_${codec}_${client}_$rep"
-                    if [ "$target" = mock ]; then
-                        bs=$MOCK_BS
-                        mock_cmd topic "$topic" 1 1
-                    else
-                        stop_broker; start_broker || continue
-                        bs=$BROKER_BS
-                    fi
-                    if [ "$client" = librdkafka ]; then
-                        # shellcheck disable=SC2046
-                        run_probe produce "$target" "$client" "$size" "$codec" "$rep" \
-                            $(rdperf_cmd "$bs" "$topic" "$size" "$codec")
-                    else
-                        # shellcheck disable=SC2046
-                        run_probe produce "$target" "$client" "$size" "$codec" "$rep" \
-                            $(rill_cmd "$bs" "$topic" "$size" "$codec")
-                    fi
+                for target in $(targets $rep); do
+                    for client in $order; do
+                        [ "$client" = rill ] && [ "$HAVE_RILL" = 0 ] && continue
+                        topic="bench_${size}_${codec}_${client}_$rep"
+                        target_bs "$target" "$topic" || continue
+                        if [ "$client" = librdkafka ]; then
+                            # shellcheck disable=SC2046
+                            run_probe produce "$target" "$client" "$size" "$codec" "$rep" \
+                                $(rdperf_cmd "$BS" "$topic" "$size" "$codec")
+                        else
+                            # shellcheck disable=SC2046
+                            run_probe produce "$target" "$client" "$size" "$codec" "$rep" \
+                                $(rill_cmd "$BS" "$topic" "$size" "$codec")
+                        fi
+                    done
                 done
                 rep=$((rep + 1))
             done
         done
     done
+    stop_broker
+}
+
+# acksall_round: librdkafka's producer with acks=all, compression none, both targets.
+acksall_round() {
+    for size in $SIZES; do
+        rep=1
+        while [ $rep -le "$REPS" ]; do
+            for target in $(targets $rep); do
+                topic="bench_all_${size}_$rep"
+                target_bs "$target" "$topic" || continue
+                # shellcheck disable=SC2046
+                run_probe acksall "$target" librdkafka "$size" none "$rep" \
+                    $(rdperf_cmd "$BS" "$topic" "$size" none "$ALL_SETTINGS")
+            done
+            rep=$((rep + 1))
+        done
+    done
+    stop_broker
+}
+
+# latency_round: rdlatency at LAT_RATE msgs/s for LAT_SECONDS against both targets.
+latency_round() {
+    rep=1
+    while [ $rep -le "$REPS" ]; do
+        for target in $(targets $rep); do
+            topic="bench_lat_$rep"
+            target_bs "$target" "$topic" || continue
+            run_probe latency "$target" librdkafka "$LAT_SIZE" none "$rep" \
+                "$RDLATENCY" "$BS" "$topic" "$LAT_RATE" "$LAT_SECONDS" "$LAT_SIZE" acks=1 linger.ms=0
+        done
+        rep=$((rep + 1))
+    done
+    stop_broker
+}
+
+# idle_rss WHEN: rill-broker's VmRSS after 2 s without traffic, as a RESULT line.
+idle_rss() {
+    sleep 2
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$BROKER_PID/status" 2>/dev/null || true)
+    echo "RESULT kind=idle target=rill-broker client=$1 size=0 codec=none rep=1 rc=0 | idle_rss_kib=${rss:-unknown}" >>"$RAW"
+    echo "bench: idle RSS of rill-broker ($1): ${rss:-unknown} KiB" >&2
 }
 
 # consume_round: for each value size, one fresh rill-broker holding COUNT messages
 # (written once by librdkafka's producer), then REPS alternating reads of the whole
-# topic from the beginning by librdkafka's consumer (rdconsume) and `rill perf
-# consume`; both start their clock at the first message.
+# topic from the beginning by librdkafka's consumer (rdconsume), `rill perf consume`
+# (kind consume; both start their clock at the first message) and fetchprobe (kind
+# fetch; its clock starts before the first request).  The broker's idle RSS after the
+# last size is recorded.
 consume_round() {
     for size in $SIZES; do
         stop_broker; start_broker || return 0
@@ -215,19 +302,28 @@ consume_round() {
             $(rdperf_cmd "$BROKER_BS" "$topic" "$size" none)
         rep=1
         while [ $rep -le "$REPS" ]; do
-            if [ $((rep % 2)) -eq 1 ]; then order="librdkafka rill"; else order="rill librdkafka"; fi
+            if [ $((rep % 2)) -eq 1 ]; then order="librdkafka rill fetchprobe"
+            else order="fetchprobe rill librdkafka"; fi
             for client in $order; do
                 if [ "$client" = librdkafka ]; then
+                    wants consume || continue
                     run_probe consume rill-broker librdkafka "$size" none "$rep" \
                         "$RDCONSUME" "$BROKER_BS" "$topic" "$COUNT"
-                elif [ "$HAVE_RILL" = 1 ]; then
+                elif [ "$client" = rill ]; then
+                    if ! wants consume || [ "$HAVE_RILL" = 0 ]; then continue; fi
                     run_probe consume rill-broker rill "$size" none "$rep" \
                         "$RILL" perf consume -b "$BROKER_BS" -t "$topic" -n "$COUNT"
+                else
+                    wants fetch || continue
+                    run_probe fetch rill-broker fetchprobe "$size" none "$rep" \
+                        "$FETCHPROBE" "$BROKER_BS" "$topic" 0 "$COUNT"
                 fi
             done
             rep=$((rep + 1))
         done
     done
+    if wants idle; then idle_rss after-load; fi
+    stop_broker
 }
 
 trap cleanup EXIT
@@ -250,7 +346,6 @@ wants() { case " $KINDS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 start_mock
 echo "bench: mock cluster at $MOCK_BS" >&2
-if wants produce; then produce_round mock; fi
 # A broker that cannot take a small produce would turn every run into a
 # delivery timeout: check once, and say so instead.
 broker_smoke() {
@@ -264,11 +359,16 @@ broker_smoke() {
     stop_broker
 }
 
-if [ "$HAVE_BROKER" = 1 ] && broker_smoke; then
-    if wants produce; then produce_round rill-broker; fi
-    if wants consume; then consume_round; fi
+if [ "$HAVE_BROKER" = 1 ] && ! broker_smoke; then HAVE_BROKER=0; fi
+if wants idle && [ "$HAVE_BROKER" = 1 ] && start_broker; then
+    idle_rss fresh
     stop_broker
 fi
+if wants produce; then produce_round; fi
+if wants acksall; then acksall_round; fi
+if wants latency; then latency_round; fi
+if [ "$HAVE_BROKER" = 1 ] && { wants consume || wants fetch || wants idle; }; then consume_round; fi
+stop_broker
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || echo unknown)
 rdver=$(sed -n 's/.*| librdkafka \([0-9][0-9.]*\).*/librdkafka \1/p' "$RAW" | head -n 1)
@@ -279,7 +379,9 @@ rdver=$(sed -n 's/.*| librdkafka \([0-9][0-9.]*\).*/librdkafka \1/p' "$RAW" | he
     echo "anchor: ${rdver:-librdkafka (no successful run)} (Debian package), bench/rdperf.c and bench/rdconsume.c"
     echo "rill: $([ "$HAVE_RILL" = 1 ] && echo "build/rill perf produce, build/rill perf consume" || echo "not built: skipped")"
     echo "brokers: librdkafka mock cluster (1 broker, in memory, topic of 1 partition)$([ "$HAVE_BROKER" = 1 ] && echo "; rill-broker (fresh data dir per run)")"
-    echo "settings: $COUNT messages per run, values of $(echo "$SIZES" | sed 's/ / and /') bytes ('x' repeated, no key), compression $(echo "$CODECS" | sed 's/ / and /'), $SETTINGS"
+    echo "settings: $COUNT messages per run, values of $(echo "$SIZES" | sed 's/ / and /') bytes ('x' repeated, no key), compression $(echo "$CODECS" | sed 's/ / and /'), $SETTINGS; acks=all runs: compression none, $ALL_SETTINGS"
+    echo "latency: rdlatency at $LAT_RATE msgs/s for $LAT_SECONDS s, $LAT_SIZE B values, acks=1 linger.ms=0, one partition"
+    echo "kinds: $KINDS"
     echo "repetitions: $REPS"
 } >"$META"
 

@@ -366,3 +366,44 @@ def test_bench_compare_parses_both_line_shapes(tmp_path):
     assert "| 100 B | none | rill | 3,500,000 | 200.0 | 250 | 8,500 | 2/4 |" in text
     assert "| 100 B | none | 1.75× | ≥ 1.5× | 0.56× | 0.42× | yes |" in text
     assert "a note" in text and "## Failed runs" in text and "boom" in text
+
+
+def test_bench_compare_broker_bars(tmp_path):
+    """bench/compare.py: issue 3's lines (acks=1 and acks=all ratios, latency, fetch, idle
+    RSS) become the bars table, met or not."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "bench_compare", os.path.join(helpers.source_dir(), "bench", "compare.py"))
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    rd = ("librdkafka 2.0.2: 1000 msgs x 1024 B in 1.000 s: %d msgs/s 1.0 MB/s cpu=0.900 s "
+          "(900 ns/msg) maxrss=1000 KiB delivered=1000 failed=0")
+    lat = ("librdkafka 2.0.2 latency: 1000 msgs x 100 B in 1.000 s: 1000 msgs/s 0.1 MB/s "
+           "cpu=0.1 s (100 ns/msg) maxrss=1 KiB delivered=1000 failed=0 p50_us=%s p99_us=%s "
+           "p999_us=900.0 max_us=2000.0")
+    fp = ("fetchprobe: 1000 msgs x 1100 B in 1.000 s: 1000 msgs/s %s MB/s cpu=0.1 s "
+          "(100 ns/msg) maxrss=1 KiB delivered=1000 failed=0")
+    t = "RESULT kind=%s target=%s client=%s size=%s codec=none rep=%d rc=0 | "
+    raw = [t % ("produce", "mock", "librdkafka", 1024, 1) + rd % 400,
+           t % ("produce", "rill-broker", "librdkafka", 1024, 1) + rd % 500,
+           t % ("acksall", "mock", "librdkafka", 1024, 1) + rd % 400,
+           t % ("acksall", "rill-broker", "librdkafka", 1024, 1) + rd % 100,
+           t % ("latency", "mock", "librdkafka", 100, 1) + lat % ("200.0", "400.0"),
+           t % ("latency", "rill-broker", "librdkafka", 100, 1) + lat % ("80.0", "300.0"),
+           t % ("latency", "rill-broker", "librdkafka", 100, 2) + lat % ("90.0", "1500.0"),
+           t % ("latency", "rill-broker", "librdkafka", 100, 3) + lat % ("70.0", "500.0"),
+           t % ("fetch", "rill-broker", "fetchprobe", 1024, 1) + fp % "2100.4",
+           t % ("idle", "rill-broker", "fresh", 0, 1) + "idle_rss_kib=4000",
+           t % ("idle", "rill-broker", "after-load", 0, 1) + "idle_rss_kib=unknown"]
+    runs = compare.parse_runs(raw)
+    assert [r["ok"] for r in runs] == [True] * 10 + [False]
+    text = compare.render(runs, {"repetitions": "1"}, [], [])
+    assert "| produce, acks=1, 1 KiB none: rill-broker / mock msgs/s | 1.25× | ≥ 1.0× | yes |" in text
+    assert ("| produce, acks=all + fsync, 1 KiB none: rill-broker / mock msgs/s | 0.25× | "
+            "≥ 0.5× | no |") in text
+    # The median of the runs' p99s: 300, 500, 1500 -> 500.
+    assert "rill-broker (median of runs) | 500 µs | < 1,000 µs | yes |" in text
+    assert "| 300, 1,500, 500 |" in text
+    assert "| fetch, 1 KiB messages, fetchprobe (raw Fetch reader) | 2,100 MB/s | ≥ 1,000 MB/s | yes |" in text
+    assert "| idle RSS of rill-broker (fresh) | 4,000 KiB | < 16,384 KiB | yes |" in text
+    assert "| idle RSS of rill-broker (after-load) | — KiB | < 16,384 KiB | — |" in text

@@ -197,8 +197,8 @@ static rill_buf batch_of(const char *const *values, int n, int corrupt) {
 
 /* Produce v7 of one batch to topic/0; returns the partition's error and base offset. */
 /* Produce (version ver) of one batch to topic/0; returns the partition's error and base. */
-static int16_t produce_v(fx *f, int16_t ver, const char *topic, const rill_buf *batch,
-                         int16_t acks, int64_t *base) {
+static int16_t produce_v(fx *f, int16_t ver, const char *topic, const rill_buf *batch, int16_t acks,
+                         int64_t *base) {
     rill_buf b;
     req_begin(f, &b, RILL_API_PRODUCE, ver);
     rill_produce_writer w;
@@ -284,9 +284,8 @@ static void fetch_request(fx *f, rill_buf *b, int16_t ver, const char *topic,
 }
 
 static rill_fetch_resp_partition fetch_v(fx *f, int16_t ver, const char *topic,
-                                         const uint8_t *topic_id, int64_t offset,
-                                         int32_t max_wait, int32_t min_bytes,
-                                         uint8_t **frame_out) {
+                                         const uint8_t *topic_id, int64_t offset, int32_t max_wait,
+                                         int32_t min_bytes, uint8_t **frame_out) {
     rill_buf b;
     fetch_request(f, &b, ver, topic, topic_id, offset, max_wait, min_bytes);
     uint8_t *frame;
@@ -351,7 +350,7 @@ static void api_versions(void **state) {
     for (int32_t i = 0; i < m.napi_keys; i++) {
         const rill_api_versions_key *k = &m.api_keys[i];
         if (k->api_key == RILL_API_PRODUCE)
-            seen |= 1, assert_true(k->min_version == 3 && k->max_version >= 9);
+            seen |= 1, assert_true(k->min_version == 0 && k->max_version >= 9); /* see dispatch.c */
         if (k->api_key == RILL_API_FETCH)
             seen |= 2, assert_true(k->min_version == 4 && k->max_version >= 12);
         if (k->api_key == RILL_API_API_VERSIONS)
@@ -667,9 +666,9 @@ static void histogram_buckets(void **state) {
     (void)state;
     rill_histogram h;
     memset(&h, 0, sizeof(h));
-    rill__histogram_add(&h, 100);    /* 0.0001 s: the first bucket (le is inclusive) */
-    rill__histogram_add(&h, 101);    /* just above: the second */
-    rill__histogram_add(&h, 1000);   /* 0.001 */
+    rill__histogram_add(&h, 100);     /* 0.0001 s: the first bucket (le is inclusive) */
+    rill__histogram_add(&h, 101);     /* just above: the second */
+    rill__histogram_add(&h, 1000);    /* 0.001 */
     rill__histogram_add(&h, 9000000); /* above the last bound: +Inf */
     assert_int_equal(h.buckets[0], 1);
     assert_int_equal(h.buckets[1], 1);

@@ -44,6 +44,26 @@ static void crc32c_vectors(void **state) {
                                       len - len / 2);
             assert_int_equal(a, b);
         }
+    /* Long inputs take the three-lane path: every lane boundary and remainder. */
+    static uint8_t huge[3 * 8192 * 2 + 3 * 256 * 2 + 64];
+    for (size_t i = 0; i < sizeof(huge); i++)
+        huge[i] = (uint8_t)(i * 131 + (i >> 9));
+    static const size_t lens[] = {767,
+                                  768,
+                                  769,
+                                  3 * 8192 - 1,
+                                  3 * 8192,
+                                  3 * 8192 + 1,
+                                  3 * 8192 + 3 * 256 + 7,
+                                  6 * 8192,
+                                  sizeof(huge) - 3,
+                                  sizeof(huge)};
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        size_t off = i % 3, len = lens[i] - off;
+        uint32_t a = rill__crc32c(0, huge + off, len);
+        assert_int_equal(a, rill__crc32c_sw(0, huge + off, len));
+        assert_int_equal(rill__crc32c(rill__crc32c(0, huge + off, 5), huge + off + 5, len - 5), a);
+    }
 }
 
 static void murmur2_java_vectors(void **state) {

@@ -52,8 +52,8 @@ static const rill_api_entry table[RILL_API__COUNT] = {
                                    rill__h_init_producer_id},
     [RILL_API_DESCRIBE_CONFIGS] = {RILL_DESCRIBE_CONFIGS_MIN_VER, RILL_DESCRIBE_CONFIGS_MAX_VER,
                                    rill__h_describe_configs},
-    [RILL_API_CREATE_PARTITIONS] = {RILL_CREATE_PARTITIONS_MIN_VER,
-                                    RILL_CREATE_PARTITIONS_MAX_VER, rill__h_create_partitions},
+    [RILL_API_CREATE_PARTITIONS] = {RILL_CREATE_PARTITIONS_MIN_VER, RILL_CREATE_PARTITIONS_MAX_VER,
+                                    rill__h_create_partitions},
     [RILL_API_OFFSET_COMMIT] = {RILL_OFFSET_COMMIT_MIN_VER, RILL_OFFSET_COMMIT_MAX_VER,
                                 rill__h_offset_commit},
     [RILL_API_OFFSET_FETCH] = {RILL_OFFSET_FETCH_MIN_VER, RILL_OFFSET_FETCH_MAX_VER,
@@ -77,6 +77,17 @@ const rill_api_entry *rill__api_entry(int16_t key) {
     return &table[key];
 }
 
+/*
+ * Produce v0-v2 are advertised but not served (a v0-v2 request still closes the
+ * connection, as any version outside the table's range).  librdkafka up to 2.8 only
+ * compresses a batch when the broker advertises Produce v0 (its compression check asks
+ * for version 0 exactly, confluentinc/librdkafka#4956): advertising 3 made every lz4,
+ * gzip and snappy producer built on it send uncompressed batches to us.  Kafka 4.0
+ * answers the same way for the same reason (KAFKA-18659).  Clients pick the highest
+ * version both sides know, so none picks v0-v2.
+ */
+#define PRODUCE_ADVERTISED_MIN 0
+
 /* Our rows for an ApiVersions response, from the arena. */
 static rill_api_versions_key *our_keys(rill_arena *a, int32_t *n) {
     int32_t count = 0;
@@ -89,7 +100,7 @@ static rill_api_versions_key *our_keys(rill_arena *a, int32_t *n) {
     for (int k = 0; k < RILL_API__COUNT; k++)
         if (table[k].fn) {
             keys[i].api_key = (int16_t)k;
-            keys[i].min_version = table[k].min;
+            keys[i].min_version = k == RILL_API_PRODUCE ? PRODUCE_ADVERTISED_MIN : table[k].min;
             keys[i].max_version = table[k].max;
             i++;
         }
@@ -150,8 +161,8 @@ int rill__dispatch(rill_server *srv, rill_session *s, uint8_t *frame, size_t len
     int16_t key = (int16_t)rill__ld16(frame), ver = (int16_t)rill__ld16(frame + 2);
     const rill_api_entry *e = rill__api_entry(key);
     if (!e)
-        return reject(srv, s, "request for an API this broker does not serve: %s (key %d) v%d",
-                      key, ver);
+        return reject(srv, s, "request for an API this broker does not serve: %s (key %d) v%d", key,
+                      ver);
     rill__rd_init(&q.r, frame, len);
     if (key == RILL_API_API_VERSIONS && (ver < e->min || ver > e->max)) {
         /* KIP-511: header v0 fields only, body not parsed, v0 answer. */

@@ -122,6 +122,7 @@ rill_err_t rill__log_close(rill_log *log) {
         return RILL_ERR_NO_ERROR;
     rill_err_t err = RILL_ERR_KAFKA_STORAGE_ERROR;
     int64_t flushed;
+    rill__segment_unreserve(rill__log_active(log));
     if (!log->failed && rill__log_flush(log, &flushed) == 0 &&
         rill__segment_write_indexes(rill__log_active(log), 0) == 0 &&
         rill__log_write_snapshot(log) == 0 && fsync(log->dirfd) == 0 &&
@@ -236,6 +237,7 @@ rill_err_t rill__log_checkpoint(rill_log *log, int durable) {
 
 static rill_err_t roll(rill_log *log, int64_t now_ms) {
     rill_segment *old = rill__log_active(log);
+    rill__segment_unreserve(old);
     if (rill__segment_write_indexes(old, 1) != 0)
         RILL_LOG(log->cfg.logger, RILL_LOG_WARNING, "storage",
                  "%s: cannot write indexes (%s); they will be rebuilt", old->path, strerror(errno));
@@ -347,6 +349,7 @@ rill_err_t rill__log_append(rill_log *log, uint8_t *batches, size_t len, int64_t
     }
 
     int64_t pos0 = s->size;
+    rill__segment_reserve(s, pos0 + (int64_t)len, log->cfg.segment_bytes);
     size_t done = 0;
     while (done < len) {
         ssize_t w = pwrite(s->fd, batches + done, len - done, (off_t)(pos0 + (int64_t)done));

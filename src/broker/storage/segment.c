@@ -146,9 +146,47 @@ int rill__segment_write_indexes(rill_segment *s, int seal) {
     return 0;
 }
 
+/*
+ * Preallocation step.  Appending to a file whose blocks are not allocated yet costs ext4
+ * a delayed-allocation reservation per page (ext4_da_get_block_prep): perf showed the
+ * pwrite of 1 MiB produce batches spending more time there than in copying the bytes.
+ * With the blocks reserved ahead (as Redpanda does, in 32 MiB steps), a 512 MiB append
+ * run in 1 MiB writes costs 230-260 ns/KiB of CPU instead of 320-400 (fdatasync included,
+ * this machine's ext4).  KEEP_SIZE: the file size stays that of the data, so readers and
+ * crash recovery see nothing new.
+ */
+#define RESERVE_STEP (8 << 20)
+
+void rill__segment_reserve(rill_segment *s, int64_t end, int64_t limit) {
+    if (s->no_reserve || end <= s->reserved)
+        return;
+    int64_t from = s->reserved > s->size ? s->reserved : s->size;
+    int64_t to = from + RESERVE_STEP;
+    if (to > limit)
+        to = limit;
+    if (to < end)
+        to = end;
+    if (fallocate(s->fd, FALLOC_FL_KEEP_SIZE, (off_t)from, (off_t)(to - from)) != 0) {
+        /* EOPNOTSUPP and the like: never again.  ENOSPC: the write will say so itself. */
+        if (errno != ENOSPC && errno != EINTR)
+            s->no_reserve = 1;
+        return;
+    }
+    s->reserved = to;
+}
+
+void rill__segment_unreserve(rill_segment *s) {
+    if (s->reserved <= s->size)
+        return;
+    /* A truncate to the current size frees the blocks past it (ext4, xfs). */
+    if (ftruncate(s->fd, (off_t)s->size) == 0)
+        s->reserved = 0;
+}
+
 int rill__segment_truncate(rill_segment *s, int64_t size) {
     if (ftruncate(s->fd, (off_t)size) != 0)
         return -1;
+    s->reserved = 0;
     s->size = size;
     s->unsynced = 1;
     return 0;

@@ -31,13 +31,15 @@ typedef struct rill_segment {
     int64_t roll_ts;       /* first batch's maxTimestamp if >= 0, else creation (segment.ms) */
     int64_t bytes_since_index;
     int64_t synced_size; /* bytes known to be on stable storage (fdatasync'd) */
+    int64_t reserved;    /* file blocks allocated ahead of appends up to here (fallocate) */
     rill_index oidx;
     rill_index tidx;
     int refs;
-    unsigned unsynced : 1; /* written since its last fdatasync */
-    unsigned sealed : 1;   /* no longer the active segment */
-    unsigned removed : 1;  /* files unlinked */
-    char path[];           /* "<dir>/<20-digit base>", no suffix */
+    unsigned unsynced : 1;   /* written since its last fdatasync */
+    unsigned sealed : 1;     /* no longer the active segment */
+    unsigned removed : 1;    /* files unlinked */
+    unsigned no_reserve : 1; /* the file system cannot preallocate: appends just write */
+    char path[];             /* "<dir>/<20-digit base>", no suffix */
 } rill_segment;
 
 /*
@@ -73,6 +75,14 @@ int rill__segment_index_full(const rill_segment *s);
  * writable heap arrays.
  */
 int rill__segment_write_indexes(rill_segment *s, int seal);
+/*
+ * Makes sure the .log's blocks up to `end` are allocated, in steps of a few MiB but never
+ * past `limit` (the segment size), without changing the file size (appends then skip the
+ * file system's per-page block allocation).  Best effort: failure only costs that saving.
+ */
+void rill__segment_reserve(rill_segment *s, int64_t end, int64_t limit);
+/* Gives back the blocks reserved past the end of the data (the segment stops growing). */
+void rill__segment_unreserve(rill_segment *s);
 /* Truncates the .log to `size` bytes and forgets the indexes (recovery rebuilds them). */
 int rill__segment_truncate(rill_segment *s, int64_t size);
 /* Unlinks the segment's files and drops the caller's reference. */
