@@ -175,6 +175,77 @@ void rill__consumer_rebalance_event(rill_consumer_t *c, int event, ctp **tps, in
     rill__consumer_enqueue(c, ch);
 }
 
+static void pool_unref(rill_rbuf_pool *pool) {
+    if (pool && atomic_fetch_sub(&pool->refs, 1) == 1)
+        free(pool);
+}
+
+void rill__rbuf_free(rill_rbuf *rb) {
+    if (!rb)
+        return;
+    rill_rbuf_pool *pool = rb->pool;
+    if (rb->data != rb->own)
+        free(rb->data);
+    free(rb);
+    pool_unref(pool);
+}
+
+/* Parks rb in a free slot of its pool; false if none (or the pool closed). */
+static bool pool_park(rill_rbuf_pool *pool, rill_rbuf *rb) {
+    if (atomic_load(&pool->closed))
+        return false;
+    for (int i = 0; i < RILL_RBUF_SPARES; i++) {
+        rill_rbuf *none = NULL;
+        if (!atomic_compare_exchange_strong(&pool->spare[i], &none, rb))
+            continue;
+        /* The consumer may have emptied the slots just before: if it closed
+         * meanwhile, take rb back out unless it already did. */
+        rill_rbuf *self = rb;
+        if (atomic_load(&pool->closed) &&
+            atomic_compare_exchange_strong(&pool->spare[i], &self, NULL))
+            return false;
+        return true;
+    }
+    return false;
+}
+
+void rill__rbuf_release(rill_rbuf *rb) {
+    if (!rb || atomic_fetch_sub(&rb->refs, 1) != 1)
+        return;
+    if (rb->pool && rb->data && pool_park(rb->pool, rb))
+        return;
+    rill__rbuf_free(rb);
+}
+
+rill_rbuf *rill__rbuf_get(rill_consumer_t *c, size_t size) {
+    rill_rbuf *rb = NULL;
+    for (int i = 0; !rb && i < RILL_RBUF_SPARES; i++) {
+        rb = atomic_exchange(&c->rpool->spare[i], NULL);
+        if (rb && rb->size < size) {
+            rill__rbuf_free(rb); /* answers grew: make room for a larger one */
+            rb = NULL;
+        }
+    }
+    if (!rb) {
+        rb = calloc(1, sizeof(*rb));
+        if (!rb)
+            return NULL;
+        rb->pool = c->rpool;
+        atomic_fetch_add(&c->rpool->refs, 1);
+    }
+    atomic_init(&rb->refs, 1);
+    return rb;
+}
+
+static void pool_close(rill_rbuf_pool *pool) {
+    if (!pool)
+        return;
+    atomic_store(&pool->closed, true);
+    for (int i = 0; i < RILL_RBUF_SPARES; i++)
+        rill__rbuf_free(atomic_exchange(&pool->spare[i], NULL));
+    pool_unref(pool);
+}
+
 static void chunk_release(chunk *ch) {
     if (atomic_fetch_sub(&ch->refs, 1) != 1)
         return;
@@ -185,7 +256,7 @@ static void chunk_release(chunk *ch) {
     for (int i = 0; i < ch->nextra; i++)
         free(ch->extra[i]);
     free(ch->extra);
-    free(ch->raw);
+    rill__rbuf_release(ch->rb);
     free(ch);
 }
 
@@ -349,15 +420,21 @@ rill_consumer_t *rill_consumer_new(const rill_conf_t *conf, char *errstr, size_t
     pthread_cond_init(&c->cond, &ca);
     pthread_condattr_destroy(&ca);
     rill__arena_init(&c->arena, 0);
+    c->rpool = calloc(1, sizeof(*c->rpool));
+    if (c->rpool)
+        atomic_init(&c->rpool->refs, 1);
     rill__batch_reader_init(&c->reader, (size_t)c->conf->fetch_max_bytes * 4 + (64u << 20));
     c->coord_id = -1;
     c->generation = -1;
     c->last_poll_us = rill__mono_us();
     rill_cluster_hooks hooks = {NULL, NULL, NULL, c};
-    if (!c->loop ||
+    if (!c->loop || !c->rpool ||
         rill__cluster_init(&c->cl, c->conf, &c->log, c->loop, &hooks, errstr, errstr_size) != 0) {
         if (!c->loop)
             snprintf(errstr, errstr_size, "cannot create event loop");
+        else if (!c->rpool)
+            snprintf(errstr, errstr_size, "out of memory");
+        free(c->rpool);
         rill__loop_destroy(c->loop);
         rill__batch_reader_free(&c->reader);
         rill_conf_destroy(c->conf);
@@ -367,6 +444,7 @@ rill_consumer_t *rill_consumer_new(const rill_conf_t *conf, char *errstr, size_t
     c->cl.allow_auto_create = false; /* as the Java consumer's allow.auto.create.topics */
     if (pthread_create(&c->thread, NULL, io_main, c) != 0) {
         snprintf(errstr, errstr_size, "cannot start I/O thread");
+        free(c->rpool);
         rill__cluster_destroy(&c->cl);
         rill__loop_destroy(c->loop);
         rill__batch_reader_free(&c->reader);
@@ -569,13 +647,20 @@ static void serve_rebalance(rill_consumer_t *c, rill_message_t *m) {
 rill_message_t *rill_consumer_poll(rill_consumer_t *c, int timeout_ms) {
     if (!c)
         return NULL;
-    int64_t deadline = timeout_ms < 0 ? INT64_MAX : rill__mono_us() + (int64_t)timeout_ms * 1000;
+    /* Set before the first wait or callback: a poll that finds a message
+     * right away needs no clock. */
+    int64_t deadline = -1;
     pthread_mutex_lock(&c->lock);
-    c->last_poll_us = rill__mono_us();
+    /* Only max.poll.interval.ms is checked against this stamp, so the coarse
+     * clock does: a precise read per message cost more than the dequeue. */
+    c->last_poll_us = rill__mono_coarse_us();
     for (;;) {
         rill_message_t *m = dequeue_locked(c);
         if (m && (m->err == (rill_err_t)EV_REBALANCE || m->err == (rill_err_t)EV_COMMIT)) {
             pthread_mutex_unlock(&c->lock);
+            if (deadline < 0) /* the callback's time counts against the timeout */
+                deadline =
+                    timeout_ms < 0 ? INT64_MAX : rill__mono_us() + (int64_t)timeout_ms * 1000;
             if (m->err == (rill_err_t)EV_COMMIT)
                 serve_commit(c, m);
             else
@@ -590,6 +675,8 @@ rill_message_t *rill_consumer_poll(rill_consumer_t *c, int timeout_ms) {
             return m;
         }
         int64_t now = rill__mono_us();
+        if (deadline < 0)
+            deadline = timeout_ms < 0 ? INT64_MAX : now + (int64_t)timeout_ms * 1000;
         if (now >= deadline)
             break;
         struct timespec ts;
@@ -670,7 +757,8 @@ void rill_consumer_destroy(rill_consumer_t *c) {
         free(c->tps[i]);
     }
     free(c->tps);
-    free(c->scratch_msgs);
+    free(c->build);
+    pool_close(c->rpool);
     free(c->scratch_extra);
     free(c->fetch_inflight);
     rill__arena_free(&c->arena);

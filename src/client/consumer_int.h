@@ -1,8 +1,10 @@
 /*
  * consumer_int.h -- the consumer's internal state, shared by consumer.c
  * (application side: poll, messages, commands), consumer_fetch.c (the
- * fetcher and offset resets, on the I/O thread) and consumer_group.c
- * (group membership and offset commits, on the I/O thread).
+ * fetcher's requests, on the I/O thread), fetch_pos.c (each partition's
+ * fetch position and what answers do to it, on the I/O thread) and
+ * consumer_group.c / consumer_offsets.c (group membership and offset
+ * commits, on the I/O thread).
  *
  * Threads.  The I/O thread owns the cluster, the partitions' fetch state
  * and the group state.  The application thread talks to it through
@@ -11,10 +13,12 @@
  * both queues and the few partition fields both sides read
  * (app_pos, version, queued_bytes).
  *
- * Messages are not allocated one by one: a fetch response's records for
- * one partition are copied once into a chunk, and the chunk carries an
- * array of rill_message structs that point into it.  A chunk is freed when
- * the queue is done with it and every message handed out was destroyed.
+ * Messages are not allocated one by one: a chunk carries the array of
+ * rill_message structs of one partition's records in one fetch answer, and
+ * the messages point into the answer's bytes (rill_rbuf): the receive
+ * buffer itself when the records fill most of it, else a copy of the
+ * records.  A chunk is freed when the queue is done with it and every
+ * message handed out was destroyed; the bytes when no chunk needs them.
  */
 #ifndef RILL_CLIENT_CONSUMER_INT_H
 #define RILL_CLIENT_CONSUMER_INT_H
@@ -33,6 +37,31 @@
 
 typedef struct chunk chunk;
 typedef struct ctp ctp;
+
+typedef struct rill_rbuf rill_rbuf;
+
+/*
+ * Receive buffers that fetch answers kept (rill__conn_swap_rbuf) come back
+ * here when their messages are done, for the next swap: a fresh buffer of a
+ * MiB would be page-faulted in (and zeroed) on every fetch.  Lock-free
+ * slots, as buffers come back on the application thread, possibly with the
+ * consumer's lock held; refcounted, as a message may outlive its consumer.
+ */
+#define RILL_RBUF_SPARES 4
+typedef struct rill_rbuf_pool {
+    atomic_int refs;    /* the consumer's, and one per pooled rbuf alive */
+    atomic_bool closed; /* the consumer is gone: free what comes back */
+    _Atomic(rill_rbuf *) spare[RILL_RBUF_SPARES];
+} rill_rbuf_pool;
+
+/* Bytes of a fetch answer that messages point into, shared by its chunks. */
+struct rill_rbuf {
+    atomic_int refs;
+    rill_rbuf_pool *pool; /* a receive buffer's way back; NULL for a copy in `own` */
+    size_t size;          /* of data */
+    uint8_t *data;        /* `own`, or a receive buffer */
+    uint8_t own[];
+};
 
 struct rill_message {
     chunk *ch; /* NULL: an event allocated on its own */
@@ -57,7 +86,7 @@ struct chunk {
     atomic_int refs;   /* the queue's reference + one per message handed out */
     int32_t n, next_i; /* messages, and the next one to hand out */
     size_t bytes;      /* counted against the prefetch bound */
-    uint8_t *raw;      /* the records, copied from the response */
+    rill_rbuf *rb;     /* the records the messages point into; NULL if none */
     uint8_t **extra;   /* inflated records of compressed batches */
     int nextra;
     rill_message_t msgs[];
@@ -158,8 +187,9 @@ struct rill_consumer {
     rill_cluster cl;
     rill_arena arena;
     rill_batch_reader reader;
-    rill_message_t *scratch_msgs; /* messages of the chunk being built */
-    int scratch_cap;
+    rill_rbuf_pool *rpool;
+    chunk *build;  /* the chunk being filled (fetch_pos.c), room for build_cap */
+    int build_cap; /* kept between answers, so a chunk is rarely grown */
     uint8_t **scratch_extra;
     int scratch_extra_cap;
     bool *fetch_inflight; /* per broker index: one Fetch at a time */
@@ -198,6 +228,13 @@ ctp *rill__ctp_get(rill_consumer_t *c, const char *topic, int32_t partition);
 ctp *rill__ctp_find(rill_consumer_t *c, const char *topic, int32_t partition);
 /* Queues a chunk of messages (or one event) for the application. */
 void rill__consumer_enqueue(rill_consumer_t *c, chunk *ch);
+/* Drops a reference to fetched bytes; the last frees them or pools them. */
+void rill__rbuf_release(rill_rbuf *rb);
+/* A pooled receive buffer of at least `size` bytes (data set), or a new
+ * holder with data NULL for the caller to fill; NULL without memory. */
+rill_rbuf *rill__rbuf_get(rill_consumer_t *c, size_t size);
+/* Frees an rbuf outright (and its buffer), never pooling it. */
+void rill__rbuf_free(rill_rbuf *rb);
 /* An error event for the application (tp may be NULL). */
 void rill__consumer_event(rill_consumer_t *c, ctp *tp, rill_err_t err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -211,6 +248,8 @@ void rill__consumer_commit_event(rill_consumer_t *c, rill_err_t err, ctp **tps,
 /* consumer_fetch.c */
 void rill__fetch_step(rill_consumer_t *c, int64_t now);
 void rill__fetch_broker_down(rill_consumer_t *c, rill_cbroker *b);
+
+/* fetch_pos.c (more in fetch_pos.h) */
 /* Sets the partitions' new state after assign/seek (I/O thread). */
 void rill__tp_start(rill_consumer_t *c, ctp *tp, int64_t offset);
 void rill__tp_stop(rill_consumer_t *c, ctp *tp);

@@ -4,13 +4,15 @@
  * The tables are built once, lazily, under pthread_once so that concurrent
  * first calls are safe.  The hardware path is selected per process.
  *
- * The crc32 instruction has a latency of three cycles but can start one per
- * cycle: a single dependent chain runs at a third of its speed.  Long inputs
- * are therefore cut into three lanes computed side by side, and the lanes'
- * CRCs joined with a "shift by n zero bytes" operator (the linear algebra of
- * zlib's crc32_combine, precomputed into byte tables for two lane lengths).
- * The broker checks the CRC of every batch it is sent, so this is on its
- * produce path: a single chain cost 12% of its CPU at 1 KiB records.
+ * The crc32 instruction takes three cycles, but a new one can start every
+ * cycle: one stream of data leaves two thirds of it idle, which made the
+ * check of every fetched batch the consumer's largest cost.  Long inputs
+ * are therefore cut into three parts whose CRCs are computed side by side
+ * and then joined.  Joining uses the linearity of the CRC: the CRC of a||b
+ * is the CRC of a advanced over len(b) zero bytes, xor the CRC of b started
+ * from zero; advancing over a fixed number of zero bytes is a 32x32 bit
+ * matrix, tabulated once per part length (Mark Adler's method, the one
+ * behind zlib's crc32_combine).
  */
 #include "common/crc32c.h"
 
@@ -21,14 +23,17 @@
 
 static uint32_t table[8][256];
 static int hw;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* Lane lengths of the hardware path: LONG for the bulk, SHORT for what is left. */
-#define LANE_LONG 8192
-#define LANE_SHORT 256
-/* shift_long[k][b]: the register after LANE_LONG zero bytes, for byte k of it being b. */
-static uint32_t shift_long[4][256], shift_short[4][256];
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* Part lengths for the three-way hardware path (bytes, powers of two). */
+#define LONG 8192
+#define SHORT 256
 
-/* GF(2) matrix (32 columns, one bit each) times a vector. */
+/* Advance a CRC register over LONG / SHORT zero bytes, byte by byte of it. */
+static uint32_t crc_long[4][256], crc_short[4][256];
+
+/* mat (32 columns, column n the image of bit n) times vec, over GF(2). */
 static uint32_t gf2_times(const uint32_t *mat, uint32_t vec) {
     uint32_t sum = 0;
     for (; vec; vec >>= 1, mat++)
@@ -37,32 +42,46 @@ static uint32_t gf2_times(const uint32_t *mat, uint32_t vec) {
     return sum;
 }
 
-static void gf2_square(uint32_t *sq, const uint32_t *mat) {
+static void gf2_square(uint32_t *square, const uint32_t *mat) {
     for (int n = 0; n < 32; n++)
-        sq[n] = gf2_times(mat, mat[n]);
+        square[n] = gf2_times(mat, mat[n]);
 }
 
-/* The tables that advance a CRC register over len zero bytes (len a power of two). */
-static void build_shift(uint32_t out[4][256], size_t len) {
-    uint32_t op[32], tmp[32];
-    /* One zero bit: the register shifts right, the polynomial folds in the low bit. */
-    op[0] = POLY;
+/* The matrix advancing a CRC register over len zero bytes (len a power of
+ * two): square the one-zero-bit operator until it covers len bytes. */
+static void zeros_op(uint32_t *even, size_t len) {
+    uint32_t odd[32];
+    odd[0] = POLY; /* one zero bit: shift right, xor POLY when bit 0 was set */
     for (int n = 1; n < 32; n++)
-        op[n] = 1u << (n - 1);
-    /* Square three times for one zero byte, then once per doubling of the length. */
-    for (size_t bits = 1; bits < 8 * len; bits *= 2) {
-        gf2_square(tmp, op);
-        memcpy(op, tmp, sizeof(op));
+        odd[n] = 1u << (n - 1);
+    gf2_square(even, odd); /* two bits */
+    gf2_square(odd, even); /* four bits */
+    /* Each square doubles: even gets one byte, odd two, even four... */
+    for (;;) {
+        gf2_square(even, odd);
+        len >>= 1;
+        if (!len)
+            return;
+        gf2_square(odd, even);
+        len >>= 1;
+        if (!len)
+            break;
     }
-    for (uint32_t b = 0; b < 256; b++)
-        for (int k = 0; k < 4; k++)
-            out[k][b] = gf2_times(op, b << (8 * k));
+    memcpy(even, odd, sizeof(odd));
 }
 
-static uint32_t shift(uint32_t t[4][256], uint32_t crc) {
+static void zeros_table(uint32_t t[4][256], size_t len) {
+    uint32_t op[32];
+    zeros_op(op, len);
+    for (uint32_t n = 0; n < 256; n++)
+        for (int k = 0; k < 4; k++)
+            t[k][n] = gf2_times(op, n << (8 * k));
+}
+
+static uint32_t zeros_shift(uint32_t t[4][256], uint32_t crc) {
     return t[0][crc & 0xff] ^ t[1][(crc >> 8) & 0xff] ^ t[2][(crc >> 16) & 0xff] ^ t[3][crc >> 24];
 }
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+#endif
 
 static void init(void) {
     for (uint32_t n = 0; n < 256; n++) {
@@ -77,11 +96,11 @@ static void init(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     __builtin_cpu_init();
     hw = __builtin_cpu_supports("sse4.2");
-#endif
     if (hw) {
-        build_shift(shift_long, LANE_LONG);
-        build_shift(shift_short, LANE_SHORT);
+        zeros_table(crc_long, LONG);
+        zeros_table(crc_short, SHORT);
     }
+#endif
 }
 
 uint32_t rill__crc32c_sw(uint32_t crc, const void *data, size_t len) {
@@ -109,30 +128,41 @@ uint32_t rill__crc32c_sw(uint32_t crc, const void *data, size_t len) {
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* While three parts of `part` bytes fit: their CRCs side by side, joined
+ * with `zeros` (see the top).  Returns the register; moves *pp and *lenp. */
+__attribute__((target("sse4.2"))) static uint64_t
+crc_3way(uint64_t c, const uint8_t **pp, size_t *lenp, size_t part, uint32_t zeros[4][256]) {
+    const uint8_t *p = *pp;
+    size_t len = *lenp;
+    while (len >= 3 * part) {
+        uint64_t c1 = 0, c2 = 0;
+        const uint8_t *end = p + part;
+        do {
+            uint64_t v0, v1, v2;
+            memcpy(&v0, p, 8);
+            memcpy(&v1, p + part, 8);
+            memcpy(&v2, p + 2 * part, 8);
+            c = __builtin_ia32_crc32di(c, v0);
+            c1 = __builtin_ia32_crc32di(c1, v1);
+            c2 = __builtin_ia32_crc32di(c2, v2);
+            p += 8;
+        } while (p < end);
+        c = zeros_shift(zeros, (uint32_t)c) ^ (uint32_t)c1;
+        c = zeros_shift(zeros, (uint32_t)c) ^ (uint32_t)c2;
+        p += 2 * part;
+        len -= 3 * part;
+    }
+    *pp = p;
+    *lenp = len;
+    return c;
+}
+
 __attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const void *data,
                                                          size_t len) {
     const uint8_t *p = data;
     uint64_t c = ~crc;
-    /* Three independent lanes; lanes 1 and 2 start from a zero register. */
-    for (size_t lane = LANE_LONG; lane >= LANE_SHORT; lane = lane == LANE_LONG ? LANE_SHORT : 0) {
-        uint32_t(*t)[256] = lane == LANE_LONG ? shift_long : shift_short;
-        while (len >= 3 * lane) {
-            uint64_t c1 = 0, c2 = 0;
-            for (const uint8_t *end = p + lane; p < end; p += 8) {
-                uint64_t v0, v1, v2;
-                memcpy(&v0, p, 8);
-                memcpy(&v1, p + lane, 8);
-                memcpy(&v2, p + 2 * lane, 8);
-                c = __builtin_ia32_crc32di(c, v0);
-                c1 = __builtin_ia32_crc32di(c1, v1);
-                c2 = __builtin_ia32_crc32di(c2, v2);
-            }
-            c = shift(t, (uint32_t)c) ^ (uint32_t)c1;
-            c = shift(t, (uint32_t)c) ^ (uint32_t)c2;
-            p += 2 * lane;
-            len -= 3 * lane;
-        }
-    }
+    c = crc_3way(c, &p, &len, LONG, crc_long);
+    c = crc_3way(c, &p, &len, SHORT, crc_short);
     while (len >= 8) {
         uint64_t v;
         memcpy(&v, p, 8);

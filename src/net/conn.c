@@ -22,6 +22,8 @@
 
 /* An output buffer larger than this is freed once drained. */
 #define OUT_KEEP_MAX (4u << 20)
+/* Room the receive buffer has for each read, when a frame does not need less. */
+#define RBUF_MIN_ROOM (64u * 1024)
 
 typedef struct slot {
     int32_t corr;
@@ -46,7 +48,9 @@ struct rill_conn {
     size_t out_off;   /* bytes of out already written */
     size_t req_start; /* offset of the frame being encoded */
     int16_t req_api, req_ver;
-    rill_buf in; /* bytes read, not yet a whole frame */
+    rill_buf in;      /* bytes read, not yet a whole frame */
+    size_t frame_end; /* in a callback: where the frame being handled ends in `in` */
+    bool in_taken;    /* the callback took `in` (rill__conn_swap_rbuf) */
     int32_t next_corr;
 
     slot *q; /* ring of in-flight requests */
@@ -221,8 +225,7 @@ int rill__conn_req_end(rill_conn *c, rill__resp_cb *cb, void *opaque, int timeou
 
 static void try_write(rill_conn *c) {
     while (c->out_off < c->out.len) {
-        ssize_t n = send(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off,
-                         MSG_NOSIGNAL);
+        ssize_t n = send(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
         if (n > 0) {
             c->out_off += (size_t)n;
             continue;
@@ -283,9 +286,43 @@ static int handle_frame(rill_conn *c, const uint8_t *p, size_t n) {
     return c->state == RILL_CONN_DOWN ? -1 : 0;
 }
 
+size_t rill__conn_rbuf_size(const rill_conn *c) { return c->in.cap; }
+
+uint8_t *rill__conn_swap_rbuf(rill_conn *c, uint8_t *spare, size_t spare_size, size_t *size) {
+    if (!c->in_callback || c->in_taken || c->frame_end > c->in.len || !spare)
+        return NULL;
+    /* Bytes after this frame (the start of the next) move to the spare. */
+    size_t tail = c->in.len - c->frame_end;
+    if (spare_size < tail + RBUF_MIN_ROOM || spare_size > c->in.max)
+        return NULL;
+    memcpy(spare, c->in.data + c->frame_end, tail);
+    uint8_t *p = c->in.data;
+    *size = c->in.cap;
+    c->in.data = spare;
+    c->in.cap = spare_size;
+    c->in.len = tail;
+    c->in_taken = true;
+    return p;
+}
+
+/*
+ * Room to read into: RBUF_MIN_ROOM, or less when the frame being read needs
+ * less to be complete -- asking for more would double a buffer that has
+ * room for the whole frame (and copy it in the realloc).
+ */
+static size_t read_room(const rill_conn *c) {
+    size_t room = RBUF_MIN_ROOM;
+    if (c->in.len >= 4) {
+        size_t whole = (size_t)(uint32_t)rill__ld32(c->in.data) + 4;
+        if (whole > c->in.len && whole - c->in.len < room)
+            room = whole - c->in.len;
+    }
+    return room;
+}
+
 static void do_read(rill_conn *c) {
     for (;;) {
-        if (rill__buf_grow(&c->in, 64 * 1024) != 0 && c->in.cap == c->in.len) {
+        if (rill__buf_grow(&c->in, read_room(c)) != 0 && c->in.cap == c->in.len) {
             rill__conn_close(c, RILL_ERR_BAD_MSG, "receive buffer limit");
             return;
         }
@@ -320,9 +357,13 @@ static void do_read(rill_conn *c) {
                 }
                 break;
             }
+            c->frame_end = off + 4 + (size_t)flen;
+            c->in_taken = false;
             if (handle_frame(c, c->in.data + off + 4, (size_t)flen) != 0)
                 return;
-            off += 4 + (size_t)flen;
+            /* A taken buffer left the rest of the bytes at the new one's start. */
+            off = c->in_taken ? 0 : c->frame_end;
+            c->in_taken = false;
         }
         rill__buf_consume(&c->in, off);
         if (!c->in.len && c->in.cap > OUT_KEEP_MAX) {

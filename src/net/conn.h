@@ -70,6 +70,19 @@ int rill__conn_req_end(rill_conn *c, rill__resp_cb *cb, void *opaque, int timeou
 /* Abandons the request being encoded. */
 void rill__conn_req_abort(rill_conn *c);
 
+/*
+ * From inside a response callback: swaps the receive buffer that holds the
+ * response for `spare` (malloc'd, spare_size bytes, the connection's from
+ * now on), so that views into `body` outlive the callback -- no copy of a
+ * large answer.  Returns the old buffer, the caller's now (free() it), with
+ * its size in *size.  Bytes read past this response move to the spare.
+ * NULL, and nothing changes, outside a callback, after a swap in the same
+ * callback, or when spare is NULL or too small for those bytes and 64 KiB.
+ */
+uint8_t *rill__conn_swap_rbuf(rill_conn *c, uint8_t *spare, size_t spare_size, size_t *size);
+/* Size of the receive buffer: what a swap would keep alive. */
+size_t rill__conn_rbuf_size(const rill_conn *c);
+
 /* In-flight requests that expect a response. */
 int rill__conn_inflight(const rill_conn *c);
 /* Bytes queued for writing. */
