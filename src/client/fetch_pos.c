@@ -387,6 +387,7 @@ static void take_records(rill_consumer_t *c, ctp *tp, const rill_fetch_resp_part
         rill_record rec;
         int r;
         int lat = (h.attributes & RILL_BATCH_ATTR_LOG_APPEND_TIME) != 0;
+        int batch_first = n; /* nothing of a batch that fails is delivered */
         while ((r = rill__record_iter_next(&it, &rec)) == 1) {
             if (rec.offset < pos)
                 continue;
@@ -399,13 +400,16 @@ static void take_records(rill_consumer_t *c, ctp *tp, const rill_fetch_resp_part
             n++;
         }
         if (r < 0) {
+            n = batch_first;
             fail = RILL_ERR_CORRUPT_MESSAGE;
             snprintf(why, sizeof(why), "malformed record in batch at offset %" PRId64,
                      h.base_offset);
             break;
         }
-        if (fail)
+        if (fail) {
+            n = batch_first;
             break;
+        }
         pos = rill__add64_wrap(last, 1);
     }
     free(sorted);

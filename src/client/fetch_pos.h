@@ -17,7 +17,8 @@
  *                                            under read_committed, aborted ones)
  *                                            are passed over, not delivered
  *       CRC or framing failure ............. ERROR at the bad batch, with an
- *                                            error event: never skipped
+ *                                            error event: none of its records
+ *                                            delivered, and never skipped
  *       OFFSET_OUT_OF_RANGE ................ auto.offset.reset: earliest or
  *                                            latest -> NEED_RESET; none -> ERROR
  *                                            with an error event

@@ -69,6 +69,7 @@ typedef struct seen {
     int n;
     int64_t offsets[64];
     char values[64][16];
+    size_t vlens[64];
     int nerr;
     rill_err_t errs[8];
     char errstr[8][256];
@@ -87,7 +88,8 @@ static void drain(rill_consumer_t *c, seen *s) {
             assert_true(s->n < 64);
             size_t vlen;
             const void *v = rill_message_value(m, &vlen);
-            snprintf(s->values[s->n], 16, "%.*s", (int)vlen, (const char *)v);
+            snprintf(s->values[s->n], 16, "%s", (const char *)v); /* up to the NUL */
+            s->vlens[s->n] = vlen;
             s->offsets[s->n++] = rill_message_offset(m);
         }
         rill_message_destroy(m);
@@ -104,7 +106,7 @@ static ctp *partition(rill_consumer_t *c) {
 
 /* Records of an answer: batches appended one after the other. */
 typedef struct blob {
-    uint8_t data[8192];
+    uint8_t data[256 * 1024];
     size_t len;
 } blob;
 
@@ -113,6 +115,9 @@ typedef struct blob {
 #define B_TRANSACTIONAL 2 /* producer id 7, transactional */
 #define B_BAD_CRC 4       /* one record byte flipped after the CRC was set */
 #define B_TRUNCATED 8     /* only the first half of the batch, as at a fetch's end */
+#define B_BIG 16          /* values padded to 900 bytes, for batches past the CRC window */
+#define B_BAD_MIDDLE 32   /* a byte flipped halfway through, after the CRC was set */
+#define B_BAD_COUNT 64    /* claims one record more than it holds; the CRC matches */
 static void add_batch(blob *b, int64_t base, int n, int flags) {
     rill_batch_builder bb;
     rill__batch_builder_init(&bb, 0);
@@ -120,8 +125,12 @@ static void add_batch(blob *b, int64_t base, int n, int flags) {
     assert_int_equal(rill__batch_begin(&bb, 1000, txn ? 7 : -1, txn ? 0 : -1, txn ? 0 : -1, txn),
                      0);
     for (int i = 0; i < n; i++) {
-        char v[16];
+        char v[900];
         int vlen = snprintf(v, sizeof(v), "v%lld", (long long)(base + i));
+        if (flags & B_BIG) {
+            memset(v + vlen + 1, 'x', sizeof(v) - (size_t)vlen - 1); /* after the NUL */
+            vlen = (int)sizeof(v);
+        }
         if (flags & B_CONTROL) {
             static const uint8_t commit_key[4] = {0, 0, 0, 1}; /* version 0, COMMIT */
             assert_int_equal(rill__batch_append(&bb, 1000, commit_key, 4, v, vlen, NULL, 0), 0);
@@ -133,14 +142,17 @@ static void add_batch(blob *b, int64_t base, int n, int flags) {
     uint8_t *p = bb.buf.data;
     size_t len = bb.buf.len;
     rill__batch_set_base_offset(p, base);
-    if (flags & B_CONTROL) {
-        /* The builder makes data batches: set the control bit, then the CRC. */
+    /* The builder makes good data batches: change them, then set the CRC. */
+    if (flags & B_CONTROL)
         p[RILL_BATCH_OFF_ATTRIBUTES + 1] |= RILL_BATCH_ATTR_CONTROL;
-        rill__st32(p + RILL_BATCH_OFF_CRC,
-                   rill__crc32c(0, p + RILL_BATCH_OFF_ATTRIBUTES, len - RILL_BATCH_OFF_ATTRIBUTES));
-    }
+    if (flags & B_BAD_COUNT)
+        rill__st32(p + RILL_BATCH_OFF_RECORDS_COUNT, (uint32_t)n + 1);
+    rill__st32(p + RILL_BATCH_OFF_CRC,
+               rill__crc32c(0, p + RILL_BATCH_OFF_ATTRIBUTES, len - RILL_BATCH_OFF_ATTRIBUTES));
     if (flags & B_BAD_CRC)
         p[len - 3] ^= 0x40;
+    if (flags & B_BAD_MIDDLE)
+        p[len / 2] ^= 0x01;
     if (flags & B_TRUNCATED)
         len /= 2;
     assert_true(b->len + len <= sizeof(b->data));
@@ -502,6 +514,43 @@ static void crc_failure_stops_at_the_bad_batch(void **state) {
     fx_free(f);
 }
 
+/* Batches large enough for every path of the CRC: all of a good one,
+ * nothing of one with a bad byte in the middle. */
+static void crc_of_large_batches(void **state) {
+    (void)state;
+    fx *f = fx_new(NULL, 0);
+    add_batch(&f->b, 0, 60, B_BIG); /* ~54 KB */
+    add_batch(&f->b, 60, 60, B_BIG | B_BAD_MIDDLE);
+    fx_fetch(f, 120);
+    assert_int_equal(f->s.n, 60);
+    assert_int_equal(f->s.offsets[59], 59);
+    assert_string_equal(f->s.values[59], "v59");
+    assert_int_equal(f->s.vlens[59], 900);
+    assert_int_equal(f->s.nerr, 1);
+    assert_int_equal(f->s.errs[0], RILL_ERR_CORRUPT_MESSAGE);
+    assert_non_null(strstr(f->s.errstr[0], "CRC"));
+    assert_int_equal(f->tp->fetch_pos, 60);
+    assert_int_equal(f->tp->state, TP_ERROR);
+    fx_free(f);
+}
+
+/* A batch whose CRC matches but whose records do not add up: an error
+ * event, and none of its records, not even those read before the fault. */
+static void malformed_batch_delivers_none_of_its_records(void **state) {
+    (void)state;
+    fx *f = fx_new(NULL, 0);
+    add_batch(&f->b, 0, 2, 0);
+    add_batch(&f->b, 2, 3, B_BAD_COUNT);
+    fx_fetch(f, 5);
+    assert_int_equal(f->s.n, 2);
+    assert_int_equal(f->s.nerr, 1);
+    assert_int_equal(f->s.errs[0], RILL_ERR_CORRUPT_MESSAGE);
+    assert_non_null(strstr(f->s.errstr[0], "malformed record"));
+    assert_int_equal(f->tp->fetch_pos, 2);
+    assert_int_equal(f->tp->state, TP_ERROR);
+    fx_free(f);
+}
+
 /* A fetch ends where max bytes cut it, often inside a batch: the whole
  * batches are taken and the partial one is fetched again. */
 static void partial_batch_at_the_end_is_left_for_the_next_fetch(void **state) {
@@ -633,6 +682,8 @@ int main(void) {
         cmocka_unit_test(control_batches_are_passed_over),
         cmocka_unit_test(read_committed_drops_aborted_batches),
         cmocka_unit_test(crc_failure_stops_at_the_bad_batch),
+        cmocka_unit_test(crc_of_large_batches),
+        cmocka_unit_test(malformed_batch_delivers_none_of_its_records),
         cmocka_unit_test(partial_batch_at_the_end_is_left_for_the_next_fetch),
         cmocka_unit_test(seek_while_a_fetch_is_in_flight),
         cmocka_unit_test(pause_and_resume),
