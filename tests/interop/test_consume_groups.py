@@ -14,7 +14,6 @@ Group tests run on rill-broker (librdkafka's mock cluster handles a departed mem
 poorly); the offset tests run on both.  Every member uses a 6 s session timeout.
 """
 
-import os
 import signal
 import subprocess
 import sys
@@ -385,19 +384,11 @@ def test_group_librill_killed(broker, topic_name, members):
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("where", ["mock", "rill-broker"])
-def test_group_cooperative_sticky(mock_cluster, rill_broker, topic_name, members, where, request):
+def test_group_cooperative_sticky(mock_cluster, rill_broker, topic_name, members, where):
     """librill and librdkafka with cooperative-sticky (kafka-python 2.0 has no cooperative
     protocol): a third member joins and leaves, and the others give up only the partitions
     that move (no stop-the-world revoke).  librdkafka joins first and leads (see
     test_group_on_mock_cluster for why on the mock)."""
-    if where == "rill-broker" and os.path.basename(helpers.build_dir()).endswith("asan"):
-        # Seen once (2026-11-26, ASan pass of make test): the first librill member's
-        # Heartbeat went unanswered for its whole 6 s timeout while the group prepared the
-        # rebalance for the third member; its session expired and it rejoined as a new
-        # member, giving up every partition.  Cause not found yet (issue 4 note).
-        request.applymarker(pytest.mark.xfail(
-            reason="ASan: a librill heartbeat unanswered for 6 s during a rebalance, once; "
-                   "under investigation", strict=False))
     broker = Target(where, mock_cluster, rill_broker)
     broker.create_topic(topic_name, 6)
     group = "coop-" + topic_name[-40:]
