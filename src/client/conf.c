@@ -213,7 +213,8 @@ static const struct conf_prop props[] = {
     STR("client.rack", client_rack, NULL, 0, "Rack of this client (for rack-aware fetching)"),
     BOOL("enable.partition.eof", enable_partition_eof, "false",
          "Report an event when a partition's end is reached"),
-    BOOL("check.crcs", check_crcs, "false", "Verify the CRC of every consumed batch"),
+    BOOL("check.crcs", check_crcs, "true",
+         "Accepted for librdkafka configs; librill verifies every consumed batch CRC always"),
     INT("queued.max.messages.kbytes", queued_max_messages_kbytes, 1, 2097151, "65536",
         "Most KiB of prefetched messages held for the application"),
 };

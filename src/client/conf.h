@@ -131,7 +131,7 @@ struct rill_conf {
     char *partition_assignment_strategy; /* "range,roundrobin" (normalized, no spaces) */
     char *client_rack;                   /* NULL unless set */
     int enable_partition_eof;            /* 0 */
-    int check_crcs;                      /* 0 */
+    int check_crcs;                      /* 1; not read: CRCs are always checked */
     int queued_max_messages_kbytes;      /* 65536 */
 
     /* callbacks */

@@ -175,7 +175,7 @@ static void defaults(void **state) {
     assert_string_equal(c->partition_assignment_strategy, "range,roundrobin");
     assert_null(c->client_rack);
     assert_int_equal(c->enable_partition_eof, 0);
-    assert_int_equal(c->check_crcs, 0);
+    assert_int_equal(c->check_crcs, 1); /* always checked; the key only reports it */
     assert_int_equal(c->queued_max_messages_kbytes, 65536);
     assert_null(c->opaque);
     assert_null(c->log_cb);
