@@ -319,6 +319,9 @@ class RillBroker:
         os.makedirs(self.data_dir, exist_ok=True)
         argv = [self.exe, "--listen", "127.0.0.1:%d" % port, "--data-dir", self.data_dir]
         argv += self.extra_args
+        # Debugging aid, e.g. RILL_TEST_BROKER_ARGS="--log-level debug" (the log file is
+        # beside the data directory).
+        argv += os.environ.get("RILL_TEST_BROKER_ARGS", "").split()
         self.argv = argv
         self.stopped_by_test = False
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

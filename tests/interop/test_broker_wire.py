@@ -688,3 +688,19 @@ def test_offset_commit_answer_outlives_the_request_bytes(rill_broker, topic_name
         assert r.string() == topic_name
         assert r.take(">i") == 1
         assert r.take(">ih") == (0, 0)
+
+
+def test_requests_pipelined_behind_an_offset_commit_are_answered(rill_broker, topic_name):
+    """Clients pipeline on the coordinator connection (librill sends its auto-commit and
+    its heartbeat back to back).  The OffsetCommit waits for the offsets sync while the
+    requests behind it are already read; once it is answered they must run without waiting
+    for more bytes from the client.  (They once sat unread until the session timed out.)"""
+    b = rill_broker()
+    c = Conn(b.bootstrap, timeout=5.0)
+    ensure_topic(c, topic_name)
+    for i in range(10):
+        commit = request(8, 2, 2000 + i, offset_commit_v2_body("wire-pipe", topic_name, 0, i))
+        versions = request(18, 0, 3000 + i, b"")
+        c.send_raw(commit + versions)  # one segment: the broker reads both at once
+        got = [struct.unpack_from(">i", c.recv())[0] for _ in range(2)]
+        assert got == [2000 + i, 3000 + i]

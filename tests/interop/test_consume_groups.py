@@ -14,6 +14,7 @@ Group tests run on rill-broker (librdkafka's mock cluster handles a departed mem
 poorly); the offset tests run on both.  Every member uses a 6 s session timeout.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -188,6 +189,8 @@ class Member:
         extra = dict(extra or {})
         if kind == "librill":
             conf = dict(SESSION, **extra)
+            if os.environ.get("RILL_TEST_CLIENT_DEBUG"):  # debugging aid: librill contexts
+                conf["debug"] = os.environ["RILL_TEST_CLIENT_DEBUG"]
             argv = [helpers.require_binary(helpers.rill_cli_path(), "rill CLI"), "consume",
                     "-b", bootstrap, "-t", topic, "-g", group, "-o", "beginning", "-u", "-v",
                     "-f", "MSG %p %o %s\\n"]

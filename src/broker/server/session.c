@@ -169,9 +169,7 @@ static void pop_head(rill_session *s) {
     rill__resp_put(s->srv, r);
 }
 
-static int head_done(const rill_resp *r) {
-    return r->sent == r->buf.len && r->cursp == r->nsp;
-}
+static int head_done(const rill_resp *r) { return r->sent == r->buf.len && r->cursp == r->nsp; }
 
 /* Accounts n memory bytes written from the head on. */
 static void advance_mem(rill_session *s, size_t n) {
@@ -289,6 +287,9 @@ void rill__session_flush(rill_session *s) {
         process_input(s); /* requests that arrived before the pause */
         if (s->dead)
             return;
+        /* Their answers: nothing else would write them before the next event. */
+        if (s->out_head && !s->want_write && write_out(s) != 0)
+            return;
     }
     set_events(s);
 }
@@ -384,10 +385,12 @@ void rill__resp_ready(rill_server *srv, rill_resp *r, int encoded, int nerrors) 
         s->broken = 1;
     else
         record_metrics(srv, r, nerrors);
-    if (s->blocked) {
-        s->blocked = 0; /* the connection's next request may start */
-        s->paused = over_limits(s);
-    }
+    /*
+     * The connection's next request may start, but it stays paused: requests that arrived
+     * behind this one are already read into s->in, and no EPOLLIN will announce them.
+     * rill__session_flush, from the kick list, unpauses it and runs them.
+     */
+    s->blocked = 0;
     if (s->kicked)
         return;
     if (srv->nkick == srv->capkick) {
