@@ -40,7 +40,8 @@ static int assign_all(rd_kafka_t *rk, const char *topic) {
     if (e || md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt < 1) {
         fprintf(stderr, "rdconsume: no metadata for %s: %s\n", topic,
                 rd_kafka_err2str(e ? e : md->topics[0].err));
-        if (md) rd_kafka_metadata_destroy(md);
+        if (md)
+            rd_kafka_metadata_destroy(md);
         return -1;
     }
     int n = md->topics[0].partition_cnt;
@@ -102,16 +103,19 @@ int main(int argc, char **argv) {
     double bytes = 0, t0 = 0, last = now_s();
     while (got < count && now_s() - last < IDLE_LIMIT_S) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-        if (!m) continue;
+        if (!m)
+            continue;
         if (!m->err) {
-            if (got++ == 0) t0 = now_s();
+            if (got++ == 0)
+                t0 = now_s();
             bytes += (double)m->len;
             last = now_s();
         }
         rd_kafka_message_destroy(m);
     }
     double dt = got ? now_s() - t0 : 0;
-    if (dt <= 0) dt = 1e-9;
+    if (dt <= 0)
+        dt = 1e-9;
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
 

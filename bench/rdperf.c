@@ -32,7 +32,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)rk;
     (void)opaque;
     if (m->err) {
-        if (!failed++) first_err = m->err;
+        if (!failed++)
+            first_err = m->err;
     } else {
         delivered++;
     }
@@ -108,7 +109,8 @@ int main(int argc, char **argv) {
             failed += count - i;
             break;
         }
-        if ((i & 1023) == 0) rd_kafka_poll(rk, 0);
+        if ((i & 1023) == 0)
+            rd_kafka_poll(rk, 0);
     }
     if (rd_kafka_flush(rk, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR)
         fprintf(stderr, "rdperf: flush timed out with %d messages left\n", rd_kafka_outq_len(rk));
@@ -124,6 +126,7 @@ int main(int argc, char **argv) {
            rd_kafka_version_str(), count, size, dt, (double)delivered / dt,
            (double)delivered * (double)size / dt / 1e6, cpu,
            cpu / (double)(delivered ? delivered : 1) * 1e9, ru.ru_maxrss, delivered, failed);
-    if (failed) fprintf(stderr, "rdperf: first error: %s\n", rd_kafka_err2str(first_err));
+    if (failed)
+        fprintf(stderr, "rdperf: first error: %s\n", rd_kafka_err2str(first_err));
     return failed || delivered != count ? 1 : 0;
 }

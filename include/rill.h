@@ -35,23 +35,23 @@ extern "C" {
 typedef enum rill_err {
     /* Local errors. */
     RILL_ERR__BEGIN = -100,
-    RILL_ERR_QUEUE_FULL = -101,       /* producer buffer limit reached: poll, retry */
-    RILL_ERR_TIMED_OUT = -102,        /* delivery.timeout.ms or call timeout passed */
-    RILL_ERR_MSG_SIZE_TOO_LARGE = -103, /* record larger than message.max.bytes */
-    RILL_ERR_INVALID_ARG = -104,      /* bad argument to an API call */
-    RILL_ERR_DESTROYED = -105,        /* handle destroyed before delivery */
-    RILL_ERR_TRANSPORT = -106,        /* connection failed or was lost */
-    RILL_ERR_BAD_MSG = -107,          /* malformed response from the broker */
-    RILL_ERR_NO_MEMORY = -108,        /* allocation failed */
-    RILL_ERR_UNKNOWN_PARTITION = -109, /* partition not in the topic */
-    RILL_ERR_UNKNOWN_TOPIC = -110,    /* topic not in the cluster */
-    RILL_ERR_FATAL = -111,            /* idempotent producer state lost; see log */
+    RILL_ERR_QUEUE_FULL = -101,          /* producer buffer limit reached: poll, retry */
+    RILL_ERR_TIMED_OUT = -102,           /* delivery.timeout.ms or call timeout passed */
+    RILL_ERR_MSG_SIZE_TOO_LARGE = -103,  /* record larger than message.max.bytes */
+    RILL_ERR_INVALID_ARG = -104,         /* bad argument to an API call */
+    RILL_ERR_DESTROYED = -105,           /* handle destroyed before delivery */
+    RILL_ERR_TRANSPORT = -106,           /* connection failed or was lost */
+    RILL_ERR_BAD_MSG = -107,             /* malformed response from the broker */
+    RILL_ERR_NO_MEMORY = -108,           /* allocation failed */
+    RILL_ERR_UNKNOWN_PARTITION = -109,   /* partition not in the topic */
+    RILL_ERR_UNKNOWN_TOPIC = -110,       /* topic not in the cluster */
+    RILL_ERR_FATAL = -111,               /* idempotent producer state lost; see log */
     RILL_ERR_UNSUPPORTED_FEATURE = -112, /* broker lacks a required API version */
-    RILL_ERR_ALL_BROKERS_DOWN = -113, /* no bootstrap broker reachable */
-    RILL_ERR_CONFIG = -114,           /* invalid configuration */
-    RILL_ERR_PURGED = -115,           /* message purged from the queue */
-    RILL_ERR_STATE = -116,            /* operation not valid in this state */
-    RILL_ERR_PARTITION_EOF = -117,    /* consumer reached the end of a partition */
+    RILL_ERR_ALL_BROKERS_DOWN = -113,    /* no bootstrap broker reachable */
+    RILL_ERR_CONFIG = -114,              /* invalid configuration */
+    RILL_ERR_PURGED = -115,              /* message purged from the queue */
+    RILL_ERR_STATE = -116,               /* operation not valid in this state */
+    RILL_ERR_PARTITION_EOF = -117,       /* consumer reached the end of a partition */
 
     /* Kafka protocol errors. */
     RILL_ERR_UNKNOWN_SERVER_ERROR = -1,
@@ -205,8 +205,8 @@ typedef enum rill_conf_res {
 rill_conf_t *rill_conf_new(void);
 rill_conf_t *rill_conf_dup(const rill_conf_t *conf);
 void rill_conf_destroy(rill_conf_t *conf);
-rill_conf_res_t rill_conf_set(rill_conf_t *conf, const char *key, const char *value,
-                              char *errstr, size_t errstr_size);
+rill_conf_res_t rill_conf_set(rill_conf_t *conf, const char *key, const char *value, char *errstr,
+                              size_t errstr_size);
 /* Current value of a key as a string, or NULL for an unknown key. */
 const char *rill_conf_get(const rill_conf_t *conf, const char *key);
 
@@ -245,12 +245,12 @@ typedef struct rill_header {
 
 /* What a delivery report says about one message. */
 typedef struct rill_delivery {
-    rill_err_t err;      /* 0: acknowledged */
+    rill_err_t err; /* 0: acknowledged */
     const char *topic;
-    int32_t partition;   /* -1 if never assigned */
-    int64_t offset;      /* -1 unless acknowledged (and acks != 0) */
-    int64_t timestamp;   /* CreateTime sent, or broker LogAppendTime */
-    void *msg_opaque;    /* as passed to rill_produce */
+    int32_t partition; /* -1 if never assigned */
+    int64_t offset;    /* -1 unless acknowledged (and acks != 0) */
+    int64_t timestamp; /* CreateTime sent, or broker LogAppendTime */
+    void *msg_opaque;  /* as passed to rill_produce */
 } rill_delivery_t;
 
 /* Delivery report callback: runs in rill_poll/rill_flush, once per message. */
@@ -277,8 +277,8 @@ rill_producer_t *rill_producer_new(const rill_conf_t *conf, char *errstr, size_t
  * or RILL_ERR_FATAL once the idempotent producer has failed fatally.
  * Key, value and headers are copied before it returns.
  */
-rill_err_t rill_produce(rill_producer_t *p, const char *topic, int32_t partition,
-                        const void *key, size_t key_len, const void *value, size_t value_len,
+rill_err_t rill_produce(rill_producer_t *p, const char *topic, int32_t partition, const void *key,
+                        size_t key_len, const void *value, size_t value_len,
                         const rill_header_t *headers, size_t header_cnt, int64_t timestamp,
                         void *msg_opaque);
 
@@ -308,12 +308,12 @@ void rill_producer_destroy(rill_producer_t *p);
 
 /* Counters since the producer started. */
 typedef struct rill_producer_stats {
-    uint64_t msgs_queued, bytes_queued;   /* accepted by rill_produce */
-    uint64_t msgs_sent, bytes_sent;       /* in Produce requests sent (with retries) */
-    uint64_t msgs_acked, bytes_acked;     /* acknowledged */
-    uint64_t msgs_failed;                 /* failed delivery reports */
+    uint64_t msgs_queued, bytes_queued; /* accepted by rill_produce */
+    uint64_t msgs_sent, bytes_sent;     /* in Produce requests sent (with retries) */
+    uint64_t msgs_acked, bytes_acked;   /* acknowledged */
+    uint64_t msgs_failed;               /* failed delivery reports */
     uint64_t batches_sent, requests_sent, retries;
-    uint64_t outq_msgs, outq_bytes;       /* currently queued or in flight */
+    uint64_t outq_msgs, outq_bytes; /* currently queued or in flight */
 } rill_producer_stats_t;
 
 void rill_producer_stats(rill_producer_t *p, rill_producer_stats_t *out);
@@ -525,8 +525,8 @@ typedef struct rill_broker_info {
 /* A partition as Metadata describes it. */
 typedef struct rill_partition_info {
     int32_t partition;
-    rill_err_t err;   /* e.g. LEADER_NOT_AVAILABLE; 0 normally */
-    int32_t leader;   /* broker id, -1 when there is none */
+    rill_err_t err; /* e.g. LEADER_NOT_AVAILABLE; 0 normally */
+    int32_t leader; /* broker id, -1 when there is none */
     const int32_t *replicas;
     size_t replica_cnt;
     const int32_t *isr; /* in-sync replicas */
@@ -542,8 +542,8 @@ typedef struct rill_topic_info {
 } rill_topic_info_t;
 
 typedef struct rill_topic_list {
-    const char *cluster_id; /* NULL when the cluster reports none */
-    int32_t controller_id;  /* -1 when unknown */
+    const char *cluster_id;            /* NULL when the cluster reports none */
+    int32_t controller_id;             /* -1 when unknown */
     const rill_broker_info_t *brokers; /* sorted by id */
     size_t broker_cnt;
     const rill_topic_info_t *topics; /* sorted by name */
@@ -595,7 +595,7 @@ typedef struct rill_resource_configs {
     int type;
     const char *name;
     rill_err_t err;
-    const char *errstr; /* broker's message or our description; "" on success */
+    const char *errstr;                 /* broker's message or our description; "" on success */
     const rill_config_entry_t *entries; /* in the broker's order */
     size_t entry_cnt;
 } rill_resource_configs_t;
@@ -719,10 +719,10 @@ rill_err_t rill_admin_list_offsets(rill_admin_t *a, rill_offset_query_t *queries
 typedef struct rill_partition_lag {
     const char *topic;
     int32_t partition;
-    rill_err_t err;      /* the first error met for this partition; 0 normally */
-    int64_t committed;   /* the group's committed offset, RILL_OFFSET_INVALID if none */
-    int64_t end_offset;  /* log end offset (high watermark), -1 when unknown */
-    int64_t lag;         /* end_offset - committed; -1 when either is unknown */
+    rill_err_t err;        /* the first error met for this partition; 0 normally */
+    int64_t committed;     /* the group's committed offset, RILL_OFFSET_INVALID if none */
+    int64_t end_offset;    /* log end offset (high watermark), -1 when unknown */
+    int64_t lag;           /* end_offset - committed; -1 when either is unknown */
     const char *member_id; /* member the partition is assigned to, NULL when none */
 } rill_partition_lag_t;
 

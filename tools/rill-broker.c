@@ -31,21 +31,20 @@ static void on_signal(int sig) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: rill-broker [options]\n"
-            "  --listen HOST:PORT     accept clients here (repeatable; default 127.0.0.1:9092)\n"
-            "  --advertise HOST:PORT  address given to clients in metadata (default: the first\n"
-            "                         listener)\n"
-            "  --data-dir DIR         where the logs live (default ./rill-data)\n"
-            "  --config FILE          Kafka-style key=value settings (server.properties)\n"
-            "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics\n"
-            "  --log-level LEVEL      error, warn, notice, info (default) or debug\n"
-            "  -X key=value           one setting, as in the config file (repeatable)\n"
-            "  --help, --version\n"
-            "Settings: num.partitions, auto.create.topics.enable, node.id, message.max.bytes,\n"
-            "socket.request.max.bytes, log.segment.bytes, log.retention.ms|minutes|hours,\n"
-            "log.retention.bytes, log.roll.ms|hours, log.flush.interval.messages,\n"
-            "log.flush.interval.ms, log.flush.policy (acks-all | sync | os), ...\n");
+    fprintf(f, "usage: rill-broker [options]\n"
+               "  --listen HOST:PORT     accept clients here (repeatable; default 127.0.0.1:9092)\n"
+               "  --advertise HOST:PORT  address given to clients in metadata (default: the first\n"
+               "                         listener)\n"
+               "  --data-dir DIR         where the logs live (default ./rill-data)\n"
+               "  --config FILE          Kafka-style key=value settings (server.properties)\n"
+               "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics\n"
+               "  --log-level LEVEL      error, warn, notice, info (default) or debug\n"
+               "  -X key=value           one setting, as in the config file (repeatable)\n"
+               "  --help, --version\n"
+               "Settings: num.partitions, auto.create.topics.enable, node.id, message.max.bytes,\n"
+               "socket.request.max.bytes, log.segment.bytes, log.retention.ms|minutes|hours,\n"
+               "log.retention.bytes, log.roll.ms|hours, log.flush.interval.messages,\n"
+               "log.flush.interval.ms, log.flush.policy (acks-all | sync | os), ...\n");
 }
 
 static int bad(const char *fmt, const char *a, const char *b) {
@@ -103,9 +102,8 @@ int main(int argc, char **argv) {
             value_of(argc, argv, &i);
             continue;
         }
-        int known = is_opt(a, "--listen") || is_opt(a, "--advertise") ||
-                    is_opt(a, "--data-dir") || is_opt(a, "--metrics") ||
-                    is_opt(a, "--log-level") || !strncmp(a, "-X", 2);
+        int known = is_opt(a, "--listen") || is_opt(a, "--advertise") || is_opt(a, "--data-dir") ||
+                    is_opt(a, "--metrics") || is_opt(a, "--log-level") || !strncmp(a, "-X", 2);
         if (!known)
             return bad("unknown option '%s'%s", a, "");
         if (!(v = value_of(argc, argv, &i)))
@@ -132,8 +130,7 @@ int main(int argc, char **argv) {
         } else if (is_opt(a, "--log-level")) {
             int lvl = rill__log_level_parse(v);
             if (lvl < 0)
-                return bad("--log-level: '%s' is not error, warn, notice, info or debug%s", v,
-                           "");
+                return bad("--log-level: '%s' is not error, warn, notice, info or debug%s", v, "");
             cfg.log_level = lvl;
         } else {
             if (rill__broker_config_set_kv(&cfg, v, err, sizeof(err)) != 0)

@@ -42,11 +42,11 @@ enum {
 struct conf_prop {
     const char *name;
     conf_type type;
-    size_t off;          /* the typed field in struct rill_conf */
-    int64_t min, max;    /* T_INT, T_INT64, T_DBL */
-    const char *def;     /* default as a string; NULL: unset string */
+    size_t off;                    /* the typed field in struct rill_conf */
+    int64_t min, max;              /* T_INT, T_INT64, T_DBL */
+    const char *def;               /* default as a string; NULL: unset string */
     const struct conf_name *names; /* T_ENUM: accepted names; T_LIST: accepted items */
-    size_t off2;         /* F_BITS: int field for the item bits */
+    size_t off2;                   /* F_BITS: int field for the item bits */
     unsigned flags;
     const char *desc;
 };
@@ -67,8 +67,8 @@ static const struct {
 };
 
 static const struct conf_name acks_names[] = {{"all", -1}, {"-1", -1}, {"0", 0}, {"1", 1}, {0}};
-static const struct conf_name codec_names[] = {
-    {"none", 0}, {"gzip", 1}, {"snappy", 2}, {"lz4", 3}, {"zstd", 4}, {0}};
+static const struct conf_name codec_names[] = {{"none", 0}, {"gzip", 1}, {"snappy", 2},
+                                               {"lz4", 3},  {"zstd", 4}, {0}};
 static const struct conf_name partitioner_names[] = {
     {"murmur2_random", RILL_PARTITIONER_MURMUR2_RANDOM},
     {"murmur2", RILL_PARTITIONER_MURMUR2},
@@ -83,12 +83,15 @@ static const struct conf_name security_names[] = {{"plaintext", RILL_SECURITY_PL
                                                   {"sasl_plaintext", RILL_SECURITY_SASL_PLAINTEXT},
                                                   {"sasl_ssl", RILL_SECURITY_SASL_SSL},
                                                   {0}};
-static const struct conf_name reset_names[] = {
-    {"latest", RILL_OFFSET_RESET_LATEST},     {"earliest", RILL_OFFSET_RESET_EARLIEST},
-    {"none", RILL_OFFSET_RESET_NONE},         {"largest", RILL_OFFSET_RESET_LATEST},
-    {"end", RILL_OFFSET_RESET_LATEST},        {"smallest", RILL_OFFSET_RESET_EARLIEST},
-    {"beginning", RILL_OFFSET_RESET_EARLIEST}, {"error", RILL_OFFSET_RESET_NONE},
-    {0}};
+static const struct conf_name reset_names[] = {{"latest", RILL_OFFSET_RESET_LATEST},
+                                               {"earliest", RILL_OFFSET_RESET_EARLIEST},
+                                               {"none", RILL_OFFSET_RESET_NONE},
+                                               {"largest", RILL_OFFSET_RESET_LATEST},
+                                               {"end", RILL_OFFSET_RESET_LATEST},
+                                               {"smallest", RILL_OFFSET_RESET_EARLIEST},
+                                               {"beginning", RILL_OFFSET_RESET_EARLIEST},
+                                               {"error", RILL_OFFSET_RESET_NONE},
+                                               {0}};
 static const struct conf_name isolation_names[] = {
     {"read_committed", RILL_ISOLATION_READ_COMMITTED},
     {"read_uncommitted", RILL_ISOLATION_READ_UNCOMMITTED},
@@ -111,10 +114,14 @@ static const struct conf_name assignor_names[] = {
 #define I32MAX 2147483647
 
 /* Row makers, so that the table reads as one line per key. */
-#define STR(n, f, d, fl, desc) {n, T_STR, OFF(f), 0, 0, d, NULL, 0, fl, desc}
-#define INT(n, f, lo, hi, d, desc) {n, T_INT, OFF(f), lo, hi, d, NULL, 0, 0, desc}
-#define BOOL(n, f, d, desc) {n, T_BOOL, OFF(f), 0, 1, d, NULL, 0, 0, desc}
-#define ENUM(n, f, names, d, fl, desc) {n, T_ENUM, OFF(f), 0, 0, d, names, 0, fl, desc}
+#define STR(n, f, d, fl, desc)                                                                     \
+    { n, T_STR, OFF(f), 0, 0, d, NULL, 0, fl, desc }
+#define INT(n, f, lo, hi, d, desc)                                                                 \
+    { n, T_INT, OFF(f), lo, hi, d, NULL, 0, 0, desc }
+#define BOOL(n, f, d, desc)                                                                        \
+    { n, T_BOOL, OFF(f), 0, 1, d, NULL, 0, 0, desc }
+#define ENUM(n, f, names, d, fl, desc)                                                             \
+    { n, T_ENUM, OFF(f), 0, 0, d, names, 0, fl, desc }
 
 static const struct conf_prop props[] = {
     /* Connection. */
@@ -234,9 +241,7 @@ static void seterr(char *errstr, size_t size, const char *fmt, ...) {
     va_end(ap);
 }
 
-static void *field(rill_conf_t *conf, size_t off) {
-    return (char *)conf + off;
-}
+static void *field(rill_conf_t *conf, size_t off) { return (char *)conf + off; }
 
 static const struct conf_prop *find(const char *key) {
     for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
@@ -445,9 +450,10 @@ static int parse_list(const struct conf_prop *p, const char *value, char **norm,
             const struct conf_name *e = match_name(p->names, s, trimmed);
             if (!e) {
                 char list[512];
-                seterr(errstr, size, "Invalid value \"%s\" for \"%s\": unknown item \"%.*s\"; "
-                       "expected a comma-separated list of %s", value, p->name, (int)trimmed, s,
-                       names_list(p->names, list, sizeof(list)));
+                seterr(errstr, size,
+                       "Invalid value \"%s\" for \"%s\": unknown item \"%.*s\"; "
+                       "expected a comma-separated list of %s",
+                       value, p->name, (int)trimmed, s, names_list(p->names, list, sizeof(list)));
                 free(out);
                 return -1;
             }
@@ -471,8 +477,10 @@ static int parse_list(const struct conf_prop *p, const char *value, char **norm,
         return -1;
     }
     if ((p->flags & F_ASSIGNORS) && coop && eager) {
-        seterr(errstr, size, "Invalid value \"%s\" for \"%s\": cooperative-sticky cannot be "
-               "mixed with the eager assignors range and roundrobin", value, p->name);
+        seterr(errstr, size,
+               "Invalid value \"%s\" for \"%s\": cooperative-sticky cannot be "
+               "mixed with the eager assignors range and roundrobin",
+               value, p->name);
         free(out);
         return -1;
     }
@@ -488,9 +496,10 @@ static int parse_list(const struct conf_prop *p, const char *value, char **norm,
 static void bad_number(const struct conf_prop *p, const char *value, char *errstr, size_t size) {
     const char *what = p->type == T_DBL ? "a number" : "an integer";
     if (p->flags & F_LOGNAMES)
-        seterr(errstr, size, "Invalid value \"%s\" for \"%s\": expected %s from %lld to %lld "
-               "or a level name (error, warn, notice, info, debug)", value, p->name, what,
-               (long long)p->min, (long long)p->max);
+        seterr(errstr, size,
+               "Invalid value \"%s\" for \"%s\": expected %s from %lld to %lld "
+               "or a level name (error, warn, notice, info, debug)",
+               value, p->name, what, (long long)p->min, (long long)p->max);
     else
         seterr(errstr, size, "Invalid value \"%s\" for \"%s\": expected %s from %lld to %lld",
                value, p->name, what, (long long)p->min, (long long)p->max);
@@ -736,38 +745,26 @@ const char *rill_conf_get(const rill_conf_t *conf, const char *key) {
     return p->def ? p->def : "";
 }
 
-const char *rill__conf_key(size_t i) {
-    return i < NPROPS ? props[i].name : NULL;
-}
+const char *rill__conf_key(size_t i) { return i < NPROPS ? props[i].name : NULL; }
 
 int rill__conf_is_set(const rill_conf_t *conf, const char *key) {
     const struct conf_prop *p = find(key);
     return p && conf->strs[p - props] != NULL;
 }
 
-void rill_conf_set_opaque(rill_conf_t *conf, void *opaque) {
-    conf->opaque = opaque;
-}
+void rill_conf_set_opaque(rill_conf_t *conf, void *opaque) { conf->opaque = opaque; }
 
-void rill_conf_set_log_cb(rill_conf_t *conf, rill_log_cb_t *cb) {
-    conf->log_cb = cb;
-}
+void rill_conf_set_log_cb(rill_conf_t *conf, rill_log_cb_t *cb) { conf->log_cb = cb; }
 
-void rill_conf_set_stats_cb(rill_conf_t *conf, rill_stats_cb_t *cb) {
-    conf->stats_cb = cb;
-}
+void rill_conf_set_stats_cb(rill_conf_t *conf, rill_stats_cb_t *cb) { conf->stats_cb = cb; }
 
-void rill_conf_set_dr_cb(rill_conf_t *conf, rill_dr_cb_t *cb) {
-    conf->dr_cb = cb;
-}
+void rill_conf_set_dr_cb(rill_conf_t *conf, rill_dr_cb_t *cb) { conf->dr_cb = cb; }
 
 void rill_conf_set_rebalance_cb(rill_conf_t *conf, rill_rebalance_cb_t *cb) {
     conf->rebalance_cb = cb;
 }
 
-void rill_conf_set_commit_cb(rill_conf_t *conf, rill_commit_cb_t *cb) {
-    conf->commit_cb = cb;
-}
+void rill_conf_set_commit_cb(rill_conf_t *conf, rill_commit_cb_t *cb) { conf->commit_cb = cb; }
 
 /* A "max" key must not be below its "min" key (a backoff that could never grow). */
 static int check_order(const char *lo_key, int lo, const char *hi_key, int hi, char *errstr,
@@ -798,8 +795,10 @@ int rill__conf_check_producer(rill_conf_t *conf, char *errstr, size_t size) {
         seterr(errstr, size, "\"enable.idempotence\"=true requires \"acks\"=all (got %d)",
                conf->acks);
     else if (conf->max_in_flight > 5)
-        seterr(errstr, size, "\"enable.idempotence\"=true requires "
-               "\"max.in.flight.requests.per.connection\" <= 5 (got %d)", conf->max_in_flight);
+        seterr(errstr, size,
+               "\"enable.idempotence\"=true requires "
+               "\"max.in.flight.requests.per.connection\" <= 5 (got %d)",
+               conf->max_in_flight);
     else
         seterr(errstr, size, "\"enable.idempotence\"=true requires \"retries\" > 0");
     return -1;
@@ -807,9 +806,10 @@ int rill__conf_check_producer(rill_conf_t *conf, char *errstr, size_t size) {
 
 int rill__conf_check_consumer(const rill_conf_t *conf, char *errstr, size_t size) {
     if (conf->heartbeat_interval_ms >= conf->session_timeout_ms) {
-        seterr(errstr, size, "\"heartbeat.interval.ms\" (%d) must be lower than "
-               "\"session.timeout.ms\" (%d)", conf->heartbeat_interval_ms,
-               conf->session_timeout_ms);
+        seterr(errstr, size,
+               "\"heartbeat.interval.ms\" (%d) must be lower than "
+               "\"session.timeout.ms\" (%d)",
+               conf->heartbeat_interval_ms, conf->session_timeout_ms);
         return -1;
     }
     if (conf->group_instance_id && !conf->group_id) {

@@ -78,10 +78,10 @@ enum {
 
 struct rill_conf {
     /* connection */
-    char *bootstrap_servers; /* "localhost:9092"; alias metadata.broker.list */
-    char *client_id;         /* "rill" */
-    int security_protocol;   /* enum rill_security_protocol */
-    int request_timeout_ms;  /* 30000 */
+    char *bootstrap_servers;                /* "localhost:9092"; alias metadata.broker.list */
+    char *client_id;                        /* "rill" */
+    int security_protocol;                  /* enum rill_security_protocol */
+    int request_timeout_ms;                 /* 30000 */
     int reconnect_backoff_ms;               /* 100 */
     int reconnect_backoff_max_ms;           /* 10000 */
     int socket_connection_setup_timeout_ms; /* 30000 */
@@ -93,20 +93,20 @@ struct rill_conf {
     int message_max_bytes;                  /* 1000000 */
 
     /* producer */
-    int acks;                              /* -1 (all, default), 0, 1 */
-    double linger_ms;                      /* 5; fractional allowed */
-    int batch_size;                        /* 1000000: max bytes per batch */
-    int batch_num_messages;                /* 10000 */
-    int compression;                       /* 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd */
-    int compression_level;                 /* -1 = codec default */
-    int enable_idempotence;                /* 1 */
-    int max_in_flight;                     /* 5 */
-    int retries;                           /* INT32_MAX */
-    int delivery_timeout_ms;               /* 300000; 0 = no limit */
-    int queue_buffering_max_messages;      /* 100000; 0 = no limit */
-    int64_t queue_buffering_max_kbytes;    /* 1048576 */
-    int partitioner;                       /* enum rill_partitioner */
-    int sticky_partitioning_linger_ms;     /* 10: how long a null-key message sticks */
+    int acks;                           /* -1 (all, default), 0, 1 */
+    double linger_ms;                   /* 5; fractional allowed */
+    int batch_size;                     /* 1000000: max bytes per batch */
+    int batch_num_messages;             /* 10000 */
+    int compression;                    /* 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd */
+    int compression_level;              /* -1 = codec default */
+    int enable_idempotence;             /* 1 */
+    int max_in_flight;                  /* 5 */
+    int retries;                        /* INT32_MAX */
+    int delivery_timeout_ms;            /* 300000; 0 = no limit */
+    int queue_buffering_max_messages;   /* 100000; 0 = no limit */
+    int64_t queue_buffering_max_kbytes; /* 1048576 */
+    int partitioner;                    /* enum rill_partitioner */
+    int sticky_partitioning_linger_ms;  /* 10: how long a null-key message sticks */
 
     /* logging and statistics */
     int log_level;              /* 6; syslog levels 0..7 */
@@ -115,19 +115,19 @@ struct rill_conf {
     int statistics_interval_ms; /* 0 = off */
 
     /* consumer (issue 4) */
-    char *group_id;          /* NULL unless set */
-    char *group_instance_id; /* NULL unless set */
-    int auto_offset_reset;   /* enum rill_offset_reset */
-    int enable_auto_commit;  /* 1 */
-    int auto_commit_interval_ms;   /* 5000 */
-    int session_timeout_ms;        /* 45000 */
-    int heartbeat_interval_ms;     /* 3000 */
-    int max_poll_interval_ms;      /* 300000 */
-    int fetch_min_bytes;           /* 1 */
-    int fetch_max_wait_ms;         /* 500 */
-    int fetch_max_bytes;           /* 52428800 */
-    int max_partition_fetch_bytes; /* 1048576 */
-    int isolation_level;           /* enum rill_isolation_level; read_committed */
+    char *group_id;                      /* NULL unless set */
+    char *group_instance_id;             /* NULL unless set */
+    int auto_offset_reset;               /* enum rill_offset_reset */
+    int enable_auto_commit;              /* 1 */
+    int auto_commit_interval_ms;         /* 5000 */
+    int session_timeout_ms;              /* 45000 */
+    int heartbeat_interval_ms;           /* 3000 */
+    int max_poll_interval_ms;            /* 300000 */
+    int fetch_min_bytes;                 /* 1 */
+    int fetch_max_wait_ms;               /* 500 */
+    int fetch_max_bytes;                 /* 52428800 */
+    int max_partition_fetch_bytes;       /* 1048576 */
+    int isolation_level;                 /* enum rill_isolation_level; read_committed */
     char *partition_assignment_strategy; /* "range,roundrobin" (normalized, no spaces) */
     char *client_rack;                   /* NULL unless set */
     int enable_partition_eof;            /* 0 */

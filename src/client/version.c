@@ -3,6 +3,4 @@
  */
 #include "rill.h"
 
-const char *rill_version_str(void) {
-    return RILL_VERSION_STR;
-}
+const char *rill_version_str(void) { return RILL_VERSION_STR; }

@@ -10,9 +10,7 @@ static bool ver_ok(int16_t ver) {
     return ver >= RILL_DESCRIBE_CONFIGS_MIN_VER && ver <= RILL_DESCRIBE_CONFIGS_MAX_VER;
 }
 
-static bool flex(int16_t ver) {
-    return rill__api_flexible(RILL_API_DESCRIBE_CONFIGS, ver);
-}
+static bool flex(int16_t ver) { return rill__api_flexible(RILL_API_DESCRIBE_CONFIGS, ver); }
 
 int rill__describe_configs_req_encode(rill_buf *b, int16_t ver,
                                       const rill_describe_configs_req *m) {

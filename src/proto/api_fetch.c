@@ -12,9 +12,7 @@
 
 #define FIRST_TOPIC_ID_VER 13
 
-static bool ver_ok(int16_t ver) {
-    return ver >= RILL_FETCH_MIN_VER && ver <= RILL_FETCH_MAX_VER;
-}
+static bool ver_ok(int16_t ver) { return ver >= RILL_FETCH_MIN_VER && ver <= RILL_FETCH_MAX_VER; }
 
 static bool uuid_is_zero(const uint8_t u[16]) {
     for (int i = 0; i < 16; i++)
@@ -171,7 +169,8 @@ static void rd_req_tags(rill_rd *r, int16_t ver, rill_fetch_req *m) {
 static void rd_req_topics(rill_rd *r, int16_t ver, bool fx, rill_fetch_req *m, rill_arena *a) {
     size_t tag_min = fx ? 1 : 0;
     size_t len_min = fx ? 1 : 4;
-    size_t part_min = 4 + (ver >= 9 ? 4 : 0) + 8 + (ver >= 12 ? 4 : 0) + (ver >= 5 ? 8 : 0) + 4 + tag_min;
+    size_t part_min =
+        4 + (ver >= 9 ? 4 : 0) + 8 + (ver >= 12 ? 4 : 0) + (ver >= 5 ? 8 : 0) + 4 + tag_min;
     RILL_RD_ARRAY(r, fx, false, topic_ref_min(ver, fx) + len_min + tag_min, a, m->topics,
                   m->ntopics);
     for (int32_t i = 0; i < m->ntopics && !r->err; i++) {

@@ -10,9 +10,7 @@ static bool ver_ok(int16_t ver) {
     return ver >= RILL_INIT_PRODUCER_ID_MIN_VER && ver <= RILL_INIT_PRODUCER_ID_MAX_VER;
 }
 
-static bool flex(int16_t ver) {
-    return rill__api_flexible(RILL_API_INIT_PRODUCER_ID, ver);
-}
+static bool flex(int16_t ver) { return rill__api_flexible(RILL_API_INIT_PRODUCER_ID, ver); }
 
 int rill__init_producer_id_req_encode(rill_buf *b, int16_t ver,
                                       const rill_init_producer_id_req *m) {

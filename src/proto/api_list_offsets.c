@@ -10,9 +10,7 @@ static bool ver_ok(int16_t ver) {
     return ver >= RILL_LIST_OFFSETS_MIN_VER && ver <= RILL_LIST_OFFSETS_MAX_VER;
 }
 
-static bool flex(int16_t ver) {
-    return rill__api_flexible(RILL_API_LIST_OFFSETS, ver);
-}
+static bool flex(int16_t ver) { return rill__api_flexible(RILL_API_LIST_OFFSETS, ver); }
 
 int rill__list_offsets_req_encode(rill_buf *b, int16_t ver, const rill_list_offsets_req *m) {
     if (!ver_ok(ver) || (ver < 2 && m->isolation_level != 0))

@@ -10,9 +10,7 @@ static bool ver_ok(int16_t ver) {
     return ver >= RILL_METADATA_MIN_VER && ver <= RILL_METADATA_MAX_VER;
 }
 
-static bool flex(int16_t ver) {
-    return rill__api_flexible(RILL_API_METADATA, ver);
-}
+static bool flex(int16_t ver) { return rill__api_flexible(RILL_API_METADATA, ver); }
 
 int rill__metadata_req_encode(rill_buf *b, int16_t ver, const rill_metadata_req *m) {
     if (!ver_ok(ver))

@@ -11,9 +11,7 @@ static bool ver_ok(int16_t ver) {
     return ver >= RILL_PRODUCE_MIN_VER && ver <= RILL_PRODUCE_MAX_VER;
 }
 
-static bool flex(int16_t ver) {
-    return rill__api_flexible(RILL_API_PRODUCE, ver);
-}
+static bool flex(int16_t ver) { return rill__api_flexible(RILL_API_PRODUCE, ver); }
 
 static void misuse(rill_produce_writer *w) {
     w->bad = true;

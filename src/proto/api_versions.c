@@ -98,6 +98,4 @@ int rill__api_versions_resp_decode(rill_rd *r, int16_t ver, rill_api_versions_re
     return 0;
 }
 
-int16_t rill__api_versions_resp_version(int16_t req_ver) {
-    return ver_ok(req_ver) ? req_ver : 0;
-}
+int16_t rill__api_versions_resp_version(int16_t req_ver) { return ver_ok(req_ver) ? req_ver : 0; }

@@ -41,9 +41,7 @@ static const uint8_t xerial_magic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
 #define XERIAL_HEADER 16
 #define XERIAL_BLOCK (32 * 1024) /* snappy-java's default block size */
 
-void rill__codec_ctx_init(rill_codec_ctx *ctx) {
-    memset(ctx, 0, sizeof(*ctx));
-}
+void rill__codec_ctx_init(rill_codec_ctx *ctx) { memset(ctx, 0, sizeof(*ctx)); }
 
 void rill__codec_ctx_clear(rill_codec_ctx *ctx) {
     if (ctx->gz_def) {
@@ -68,9 +66,7 @@ static int reserve(rill_buf *out, size_t base, size_t total) {
     return rill__buf_grow(out, base - out->len + total) == 0 ? 0 : RILL_ERR_NO_MEMORY;
 }
 
-static int clamp(int v, int lo, int hi) {
-    return v < lo ? lo : v > hi ? hi : v;
-}
+static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 /* ---- gzip ---- */
 

@@ -42,9 +42,7 @@ static inline rill_str rill__str_null(void) {
     rill_str v = {NULL, -1};
     return v;
 }
-static inline bool rill__str_is_null(rill_str s) {
-    return s.len < 0;
-}
+static inline bool rill__str_is_null(rill_str s) { return s.len < 0; }
 
 /* The tagged-field section that ends every struct of a flexible version. */
 static inline void rill__rd_tags_fx(rill_rd *r, bool flexible) {
@@ -79,15 +77,9 @@ void *rill__rd_array_alloc(rill_rd *r, bool flexible, bool nullable, size_t min_
     ((ptr) = rill__rd_array_alloc((r), (flexible), (nullable), (min_elem), sizeof(*(ptr)), (a),    \
                                   &(count)))
 /* The least bytes a string, an array and a tag section take, for min_elem sums. */
-static inline size_t rill__min_str(bool flexible) {
-    return flexible ? 1 : 2;
-}
-static inline size_t rill__min_arr(bool flexible) {
-    return flexible ? 1 : 4;
-}
-static inline size_t rill__min_tags(bool flexible) {
-    return flexible ? 1 : 0;
-}
+static inline size_t rill__min_str(bool flexible) { return flexible ? 1 : 2; }
+static inline size_t rill__min_arr(bool flexible) { return flexible ? 1 : 4; }
+static inline size_t rill__min_tags(bool flexible) { return flexible ? 1 : 0; }
 
 /* Array count; a negative n where the array is not nullable is an error. */
 void rill__wr_array_n(rill_buf *b, bool flexible, bool nullable, int32_t n);

@@ -53,9 +53,7 @@ static int parse_entry(const uint8_t *p, size_t n, legacy_msg *m) {
  * XXH32 of fewer than 16 bytes (seed 0): all an LZ4 frame descriptor
  * needs.  liblz4 does not export its xxhash, and this is the only use.
  */
-static uint32_t rotl32(uint32_t x, int r) {
-    return x << r | x >> (32 - r);
-}
+static uint32_t rotl32(uint32_t x, int r) { return x << r | x >> (32 - r); }
 
 static uint32_t xxh32_short(const uint8_t *p, size_t n) {
     const uint32_t P1 = 0x9E3779B1u, P2 = 0x85EBCA77u, P3 = 0xC2B2AE3Du, P4 = 0x27D4EB2Fu,

@@ -27,9 +27,7 @@ void rill__batch_builder_init(rill_batch_builder *bb, size_t max_size) {
     rill__buf_init(&bb->buf, max_size);
 }
 
-void rill__batch_builder_free(rill_batch_builder *bb) {
-    rill__buf_free(&bb->buf);
-}
+void rill__batch_builder_free(rill_batch_builder *bb) { rill__buf_free(&bb->buf); }
 
 int rill__batch_begin(rill_batch_builder *bb, int64_t base_timestamp, int64_t producer_id,
                       int16_t producer_epoch, int32_t base_sequence, int transactional) {
@@ -66,14 +64,10 @@ static inline uint8_t *uv_put(uint8_t *p, uint64_t z) {
     return p;
 }
 
-static inline size_t zz_len(int64_t v) {
-    return uv_len(rill__zigzag64(v));
-}
+static inline size_t zz_len(int64_t v) { return uv_len(rill__zigzag64(v)); }
 
 /* A length's varint plus the bytes (-1, null, has none). */
-static inline size_t field_size(int64_t len) {
-    return zz_len(len) + (len > 0 ? (size_t)len : 0);
-}
+static inline size_t field_size(int64_t len) { return zz_len(len) + (len > 0 ? (size_t)len : 0); }
 
 static inline int64_t header_value_len(const rill_header_t *h) {
     return h->value ? (int64_t)h->value_len : -1;

@@ -119,13 +119,9 @@ int rill__batch_append(rill_batch_builder *bb, int64_t timestamp, const void *ke
                        const void *value, int32_t vlen, const rill_header_t *headers,
                        size_t nheaders);
 
-static inline int32_t rill__batch_count(const rill_batch_builder *bb) {
-    return bb->count;
-}
+static inline int32_t rill__batch_count(const rill_batch_builder *bb) { return bb->count; }
 /* Bytes of the batch so far (header included, uncompressed). */
-static inline size_t rill__batch_size(const rill_batch_builder *bb) {
-    return bb->buf.len;
-}
+static inline size_t rill__batch_size(const rill_batch_builder *bb) { return bb->buf.len; }
 
 /*
  * Completes the batch in bb->buf: compresses the records with `codec`

@@ -11,9 +11,7 @@
 
 #include "proto/consumer_protocol.h"
 
-static int16_t clamp(int16_t ver, int16_t max) {
-    return ver > max ? max : ver;
-}
+static int16_t clamp(int16_t ver, int16_t max) { return ver > max ? max : ver; }
 
 static int enc(rill_buf *b, int16_t which, const void *m) {
     if (which == 0) {

@@ -70,7 +70,8 @@ static int parse_int(const char *s, long lo, long hi, long *out) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return -1;
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
     *out = v;
     return 0;
 }
@@ -82,7 +83,8 @@ static int parse_err(const char *s, rd_kafka_resp_err_t *out) {
         *out = (rd_kafka_resp_err_t)v;
         return 0;
     }
-    if (strncasecmp(s, "RD_KAFKA_RESP_ERR_", 18) == 0) s += 18;
+    if (strncasecmp(s, "RD_KAFKA_RESP_ERR_", 18) == 0)
+        s += 18;
     if (strcasecmp(s, "NOT_LEADER_OR_FOLLOWER") == 0) { /* Kafka's newer name */
         *out = RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
         return 0;
@@ -104,11 +106,10 @@ static int parse_apikey(const char *s, int16_t *out) {
         const char *name;
         int16_t key;
     } names[] = {
-        {"produce", 0},         {"fetch", 1},           {"listoffsets", 2},
-        {"metadata", 3},        {"offsetcommit", 8},    {"offsetfetch", 9},
-        {"findcoordinator", 10}, {"joingroup", 11},      {"heartbeat", 12},
-        {"leavegroup", 13},     {"syncgroup", 14},      {"apiversions", 18},
-        {"createtopics", 19},   {"initproducerid", 22},
+        {"produce", 0},       {"fetch", 1},           {"listoffsets", 2},      {"metadata", 3},
+        {"offsetcommit", 8},  {"offsetfetch", 9},     {"findcoordinator", 10}, {"joingroup", 11},
+        {"heartbeat", 12},    {"leavegroup", 13},     {"syncgroup", 14},       {"apiversions", 18},
+        {"createtopics", 19}, {"initproducerid", 22},
     };
     long v;
     if (parse_int(s, 0, INT16_MAX, &v) == 0) {
@@ -128,9 +129,11 @@ static int parse_apikey(const char *s, int16_t *out) {
 static int loopback_only(const char *bootstraps) {
     const char *p = bootstraps;
     while (*p) {
-        if (strncmp(p, "127.0.0.1:", 10) != 0) return 0;
+        if (strncmp(p, "127.0.0.1:", 10) != 0)
+            return 0;
         p = strchr(p, ',');
-        if (!p) break;
+        if (!p)
+            break;
         p++;
     }
     return 1;
@@ -162,7 +165,8 @@ typedef struct cluster {
 /* A broker argument: an id 1..N, or -1 where "every broker" is allowed. */
 static int parse_broker(const cluster_t *c, const char *s, int allow_all, int32_t *out) {
     long v;
-    if (parse_int(s, -1, c->brokers, &v) || v == 0 || (v == -1 && !allow_all)) return -1;
+    if (parse_int(s, -1, c->brokers, &v) || v == 0 || (v == -1 && !allow_all))
+        return -1;
     *out = (int32_t)v;
     return 0;
 }
@@ -199,7 +203,8 @@ static int run_command(cluster_t *c, int argc, char **argv) {
         else
             reply_err(rd_kafka_mock_partition_set_follower(c->mc, argv[1], (int32_t)a, broker));
     } else if (!strcmp(cmd, "down") || !strcmp(cmd, "up")) {
-        if (argc != 2 || parse_broker(c, argv[1], 1, &broker)) USAGE("down|up BROKER(1..N or -1)");
+        if (argc != 2 || parse_broker(c, argv[1], 1, &broker))
+            USAGE("down|up BROKER(1..N or -1)");
         reply_err(!strcmp(cmd, "down") ? rd_kafka_mock_broker_set_down(c->mc, broker)
                                        : rd_kafka_mock_broker_set_up(c->mc, broker));
     } else if (!strcmp(cmd, "rtt")) {
@@ -216,7 +221,8 @@ static int run_command(cluster_t *c, int argc, char **argv) {
             reply("ERR out of memory");
             return 0;
         }
-        for (long i = 0; i < a; i++) errs[i] = err;
+        for (long i = 0; i < a; i++)
+            errs[i] = err;
         rd_kafka_mock_push_request_errors_array(c->mc, apikey, (size_t)a, errs);
         free(errs);
         reply("OK");
@@ -233,11 +239,13 @@ static int run_command(cluster_t *c, int argc, char **argv) {
                                                              (int)rtt);
         reply_err(r);
     } else if (!strcmp(cmd, "clear_errors")) {
-        if (argc != 2 || parse_apikey(argv[1], &apikey)) USAGE("clear_errors APIKEY");
+        if (argc != 2 || parse_apikey(argv[1], &apikey))
+            USAGE("clear_errors APIKEY");
         rd_kafka_mock_clear_request_errors(c->mc, apikey);
         reply("OK");
     } else if (!strcmp(cmd, "topic_error")) {
-        if (argc != 3 || parse_err(argv[2], &err)) USAGE("topic_error TOPIC ERR");
+        if (argc != 3 || parse_err(argv[2], &err))
+            USAGE("topic_error TOPIC ERR");
         rd_kafka_mock_topic_set_error(c->mc, argv[1], err);
         reply("OK");
     } else if (!strcmp(cmd, "partition_error")) {
@@ -267,7 +275,8 @@ static int split(char *line, char **argv) {
     int argc = 0;
     char *save = NULL;
     for (char *w = strtok_r(line, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
-        if (argc == MAX_ARGS) return -1;
+        if (argc == MAX_ARGS)
+            return -1;
         argv[argc++] = w;
     }
     return argc;
@@ -282,7 +291,8 @@ int main(int argc, char **argv) {
     long brokers = 1;
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "--brokers") || !strcmp(argv[i], "-b")) && i + 1 < argc) {
-            if (parse_int(argv[++i], 1, 64, &brokers)) return usage();
+            if (parse_int(argv[++i], 1, 64, &brokers))
+                return usage();
         } else {
             return usage();
         }
@@ -327,18 +337,21 @@ int main(int argc, char **argv) {
         size_t len = strlen(line);
         if (len == sizeof line - 1 && line[len - 1] != '\n') {
             int ch; /* over-long line: drop the rest, answer once */
-            while ((ch = getchar()) != EOF && ch != '\n') {}
+            while ((ch = getchar()) != EOF && ch != '\n') {
+            }
             reply("ERR line too long");
             continue;
         }
         char *args[MAX_ARGS];
         int n = split(line, args);
-        if (n == 0) continue; /* blank lines get no answer */
+        if (n == 0)
+            continue; /* blank lines get no answer */
         if (n < 0) {
             reply("ERR too many arguments");
             continue;
         }
-        if (run_command(&c, n, args)) break;
+        if (run_command(&c, n, args))
+            break;
     }
 out:
     rd_kafka_mock_cluster_destroy(c.mc);

@@ -38,9 +38,7 @@
 
 static unsigned long delivered, failed;
 
-static const char *err_word(rill_err_t err) {
-    return err ? rill_err_name(err) : "OK";
-}
+static const char *err_word(rill_err_t err) { return err ? rill_err_name(err) : "OK"; }
 
 /* Runs inside rill_poll/rill_flush on this thread. */
 static void on_delivery(rill_producer_t *p, const rill_delivery_t *dr, void *opaque) {
@@ -58,11 +56,15 @@ static void on_delivery(rill_producer_t *p, const rill_delivery_t *dr, void *opa
 /* Reads exactly n bytes (n == -1: null) into a fresh buffer; returns 0 or -1. */
 static int read_field(long n, char **out) {
     *out = NULL;
-    if (n < 0) return n == -1 ? 0 : -1;
-    if (n > MAX_FIELD) return -1;
+    if (n < 0)
+        return n == -1 ? 0 : -1;
+    if (n > MAX_FIELD)
+        return -1;
     *out = malloc((size_t)n + 1);
-    if (!*out) return -1;
-    if (n && fread(*out, 1, (size_t)n, stdin) != (size_t)n) return -1;
+    if (!*out)
+        return -1;
+    if (n && fread(*out, 1, (size_t)n, stdin) != (size_t)n)
+        return -1;
     return 0;
 }
 
@@ -76,15 +78,18 @@ typedef struct msg {
 static void msg_free(msg_t *m) {
     free(m->key);
     free(m->value);
-    for (size_t i = 0; i < 2 * MAX_HEADERS; i++) free(m->hbufs[i]);
+    for (size_t i = 0; i < 2 * MAX_HEADERS; i++)
+        free(m->hbufs[i]);
 }
 
 /* Reads the body of an M item after its line; returns 0 or -1 on bad input. */
 static int read_msg(msg_t *m) {
-    if (m->nhdr < 0 || m->nhdr > MAX_HEADERS) return -1;
+    if (m->nhdr < 0 || m->nhdr > MAX_HEADERS)
+        return -1;
     for (long i = 0; i < m->nhdr; i++) {
         long nlen, hvlen;
-        if (scanf("%ld %ld", &nlen, &hvlen) != 2 || getchar() != '\n' || nlen < 0) return -1;
+        if (scanf("%ld %ld", &nlen, &hvlen) != 2 || getchar() != '\n' || nlen < 0)
+            return -1;
         if (read_field(nlen, &m->hbufs[2 * i]) || read_field(hvlen, &m->hbufs[2 * i + 1]))
             return -1;
         m->hbufs[2 * i][nlen] = '\0'; /* header names are C strings in rill.h */
@@ -97,11 +102,10 @@ static int read_msg(msg_t *m) {
 
 static int produce_one(rill_producer_t *p, const char *topic, unsigned long seq, msg_t *m) {
     for (;;) {
-        rill_err_t err = rill_produce(p, topic, (int32_t)m->part, m->key,
-                                      m->klen < 0 ? 0 : (size_t)m->klen, m->value,
-                                      m->vlen < 0 ? 0 : (size_t)m->vlen,
-                                      m->nhdr ? m->hdrs : NULL, (size_t)m->nhdr, 0,
-                                      (void *)(uintptr_t)seq);
+        rill_err_t err =
+            rill_produce(p, topic, (int32_t)m->part, m->key, m->klen < 0 ? 0 : (size_t)m->klen,
+                         m->value, m->vlen < 0 ? 0 : (size_t)m->vlen, m->nhdr ? m->hdrs : NULL,
+                         (size_t)m->nhdr, 0, (void *)(uintptr_t)seq);
         if (err == RILL_ERR_QUEUE_FULL) {
             rill_poll(p, 10);
             continue;
@@ -118,8 +122,9 @@ static int produce_one(rill_producer_t *p, const char *topic, unsigned long seq,
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: produce_probe -b BOOTSTRAP -t TOPIC [-w FINAL_FLUSH_MS] [-X key=value]... "
-                    "< script\n");
+    fprintf(stderr,
+            "usage: produce_probe -b BOOTSTRAP -t TOPIC [-w FINAL_FLUSH_MS] [-X key=value]... "
+            "< script\n");
     return 2;
 }
 
@@ -132,7 +137,8 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *key = NULL, *val = NULL;
         char *kv = NULL;
-        if (i + 1 >= argc) return usage();
+        if (i + 1 >= argc)
+            return usage();
         if (!strcmp(argv[i], "-b")) {
             key = "bootstrap.servers";
             val = argv[++i];
@@ -145,7 +151,8 @@ int main(int argc, char **argv) {
         } else if (!strcmp(argv[i], "-X")) {
             kv = argv[++i];
             char *eq = strchr(kv, '=');
-            if (!eq) return usage();
+            if (!eq)
+                return usage();
             *eq = '\0';
             key = kv;
             val = eq + 1;
@@ -158,7 +165,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (!topic) return usage();
+    if (!topic)
+        return usage();
     rill_producer_t *p = rill_producer_new(conf, errstr, sizeof errstr);
     rill_conf_destroy(conf);
     if (!p) {
@@ -195,10 +203,12 @@ int main(int argc, char **argv) {
             break;
         }
     }
-    if (rill_flush(p, final_flush_ms)) fprintf(stderr, "produce_probe: final flush timed out\n");
+    if (rill_flush(p, final_flush_ms))
+        fprintf(stderr, "produce_probe: final flush timed out\n");
     rill_producer_destroy(p); /* serves the reports of anything left */
     printf("DONE produced=%lu delivered=%lu failed=%lu\n", seq, delivered, failed);
     fflush(stdout);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     return failed || delivered != seq ? 1 : 0;
 }

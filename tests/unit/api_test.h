@@ -5,8 +5,8 @@
  * that the decoder used the whole body, that encoding the decoded message
  * gives the same bytes again, and that every truncation of the body fails
  * cleanly (each prefix is copied into an exact-size heap block, so ASan
- * sees any read past it), and that an arena too small fails cleanly.  The test then compares fields itself, with the
- * decoded views pointing into rt.buf, which stays alive until rt_free().
+ * sees any read past it), and that an arena too small fails cleanly.  The test then compares fields
+ * itself, with the decoded views pointing into rt.buf, which stays alive until rt_free().
  */
 #ifndef RILL_TESTS_API_TEST_H
 #define RILL_TESTS_API_TEST_H

@@ -101,8 +101,12 @@ static void fetch_request_all_versions(void **state) {
         rt_free(&t);
 
         /* A consumer's plain fetch: no tags, no topics, no forgotten data. */
-        rill_fetch_req c = {.cluster_id = NUL, .replica_id = -1, .replica_epoch = -1,
-                            .max_wait_ms = 100, .session_epoch = -1, .rack_id = S("")};
+        rill_fetch_req c = {.cluster_id = NUL,
+                            .replica_id = -1,
+                            .replica_epoch = -1,
+                            .max_wait_ms = 100,
+                            .session_epoch = -1,
+                            .rack_id = S("")};
         rt_check(&t, enc_fetch_req, dec_fetch_req, v, &c, &d, sizeof(d));
         assert_int_equal(d.ntopics, 0);
         assert_int_equal(d.nforgotten, 0);
@@ -116,8 +120,12 @@ static void fetch_request_all_versions(void **state) {
     enc_refused(enc_fetch_req, 3, &s);
     enc_refused(enc_fetch_req, 18, &s);
     rill_fetch_forgotten_topic fg = {S("x"), {0}, NULL, 0};
-    rill_fetch_req f = {.cluster_id = NUL, .replica_id = -1, .session_epoch = -1,
-                        .forgotten = &fg, .nforgotten = 1, .rack_id = S("")};
+    rill_fetch_req f = {.cluster_id = NUL,
+                        .replica_id = -1,
+                        .session_epoch = -1,
+                        .forgotten = &fg,
+                        .nforgotten = 1,
+                        .rack_id = S("")};
     enc_refused(enc_fetch_req, 6, &f);
 }
 
@@ -126,9 +134,16 @@ static void fetch_request_golden_v4(void **state) {
     (void)state;
     rill_fetch_req_partition p = {0, -1, 5, -1, -1, 1048576, {0}};
     rill_fetch_req_topic tp = {S("t"), {0}, &p, 1};
-    rill_fetch_req m = {.cluster_id = NUL, .replica_id = -1, .replica_epoch = -1,
-                        .max_wait_ms = 500, .min_bytes = 1, .max_bytes = 52428800,
-                        .isolation_level = 0, .session_epoch = -1, .topics = &tp, .ntopics = 1,
+    rill_fetch_req m = {.cluster_id = NUL,
+                        .replica_id = -1,
+                        .replica_epoch = -1,
+                        .max_wait_ms = 500,
+                        .min_bytes = 1,
+                        .max_bytes = 52428800,
+                        .isolation_level = 0,
+                        .session_epoch = -1,
+                        .topics = &tp,
+                        .ntopics = 1,
                         .rack_id = S("")};
     rill_buf b;
     size_t at;
@@ -160,10 +175,18 @@ static void fetch_request_golden_v12(void **state) {
     (void)state;
     rill_fetch_req_partition p = {1, 2, 5, -1, -1, 100, {0}};
     rill_fetch_req_topic tp = {S("t"), {0}, &p, 1};
-    rill_fetch_req m = {.cluster_id = S("c"), .replica_id = -1, .replica_epoch = -1,
-                        .max_wait_ms = 1, .min_bytes = 1, .max_bytes = 2,
-                        .isolation_level = 1, .session_id = 0, .session_epoch = -1,
-                        .topics = &tp, .ntopics = 1, .rack_id = S("")};
+    rill_fetch_req m = {.cluster_id = S("c"),
+                        .replica_id = -1,
+                        .replica_epoch = -1,
+                        .max_wait_ms = 1,
+                        .min_bytes = 1,
+                        .max_bytes = 2,
+                        .isolation_level = 1,
+                        .session_id = 0,
+                        .session_epoch = -1,
+                        .topics = &tp,
+                        .ntopics = 1,
+                        .rack_id = S("")};
     rill_buf b;
     rill__buf_init(&b, 0);
     assert_int_equal(rill__fetch_req_encode(&b, 12, &m), 0);
@@ -192,9 +215,10 @@ static void fetch_request_golden_v12(void **state) {
 
 /* Two record batches' worth of opaque bytes, the second cut short. */
 static const uint8_t RECORDS[] = {
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x08, 0xaa, 0xbb, 0xcc,
-    0xdd, 0xee, 0xff, 0x11, 0x22, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0b, 0x00, 0x00,
-    0x01, 0x00, 0x99, /* a partial batch: claims 256 bytes, has 1 */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x08,
+    0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x11, 0x22, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x0b, 0x00, 0x00, 0x01, 0x00, 0x99, /* a partial batch: claims 256 bytes, has
+                                                             1 */
 };
 
 static void fetch_response_all_versions(void **state) {
@@ -234,8 +258,13 @@ static void fetch_response_all_versions(void **state) {
         }
         rill_fetch_node_endpoint nodes[] = {{3, S("broker-3"), 9092, S("r1")},
                                             {4, S("broker-4"), 9093, NUL}};
-        rill_fetch_resp m = {25, v >= 7 ? RILL_ERR_FETCH_SESSION_ID_NOT_FOUND : 0, v >= 7 ? 1234 : 0, ts, 2,
-                             v >= 16 ? nodes : NULL, v >= 16 ? 2 : 0};
+        rill_fetch_resp m = {25,
+                             v >= 7 ? RILL_ERR_FETCH_SESSION_ID_NOT_FOUND : 0,
+                             v >= 7 ? 1234 : 0,
+                             ts,
+                             2,
+                             v >= 16 ? nodes : NULL,
+                             v >= 16 ? 2 : 0};
         /* ps[1] carries null aborted transactions and null records by init. */
         rt t;
         rill_fetch_resp d;
@@ -484,10 +513,10 @@ static void fetch_malformed(void **state) {
     assert_int_equal(rill__fetch_resp_decode(&r, 4, &d, &a), -1);
     /* v4: records claiming more bytes than there are. */
     static const uint8_t short_rec[] = {
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't',  0x00, 0x00,
-        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0xff, 0xff,
-        0xff, 0xff, 0x00, 0x00, 0x00, 0x04, 0x01, 0x02, 0x03,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't',  0x00,
+        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x0a, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x04, 0x01, 0x02, 0x03,
     };
     rill__rd_init(&r, short_rec, sizeof(short_rec));
     assert_int_equal(rill__fetch_resp_decode(&r, 4, &d, &a), -1);

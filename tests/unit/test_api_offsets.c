@@ -115,15 +115,15 @@ static void offset_commit_golden(void **state) {
     rill__buf_reset(&b);
     assert_int_equal(rill__offset_commit_req_encode(&b, 8, &m), 0);
     static const uint8_t v8[] = {
-        0x02, 'g', 0x00, 0x00, 0x00, 0x05, 0x02, 'm', /* group, generation, member */
-        0x00,                                         /* GroupInstanceId null */
-        0x02, 0x02, 't',                              /* one topic "t" */
-        0x02,                                         /* one partition */
-        0x00, 0x00, 0x00, 0x03,                       /* PartitionIndex */
+        0x02, 'g',  0x00, 0x00, 0x00, 0x05, 0x02, 'm',  /* group, generation, member */
+        0x00,                                           /* GroupInstanceId null */
+        0x02, 0x02, 't',                                /* one topic "t" */
+        0x02,                                           /* one partition */
+        0x00, 0x00, 0x00, 0x03,                         /* PartitionIndex */
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, /* CommittedOffset */
-        0xff, 0xff, 0xff, 0xff,                       /* CommittedLeaderEpoch -1 */
-        0x01,                                         /* CommittedMetadata "" */
-        0x00, 0x00, 0x00,                             /* partition, topic, body tags */
+        0xff, 0xff, 0xff, 0xff,                         /* CommittedLeaderEpoch -1 */
+        0x01,                                           /* CommittedMetadata "" */
+        0x00, 0x00, 0x00,                               /* partition, topic, body tags */
     };
     assert_bytes(&b, v8);
     rill__buf_free(&b);
@@ -229,7 +229,7 @@ static void offset_fetch_golden(void **state) {
     rill_buf b;
     rill__buf_init(&b, 0);
     assert_int_equal(rill__offset_fetch_req_encode(&b, 1, &m), 0);
-    static const uint8_t req1[] = {0x00, 0x01, 'g', 0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
+    static const uint8_t req1[] = {0x00, 0x01, 'g',  0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
                                    't',  0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00};
     assert_bytes(&b, req1);
     rill__buf_free(&b);
@@ -269,7 +269,7 @@ static void malformed_inputs(void **state) {
     assert_int_equal(rill__offset_fetch_req_decode(&r, 2, &d, &a), 0);
     assert_int_equal(d.groups[0].ntopics, -1);
     /* A partition count that cannot fit. */
-    static const uint8_t huge[] = {0x00, 0x01, 'g', 0x00, 0x00, 0x00, 0x01, 0x00,
+    static const uint8_t huge[] = {0x00, 0x01, 'g',  0x00, 0x00, 0x00, 0x01, 0x00,
                                    0x01, 't',  0x40, 0x00, 0x00, 0x00, 0x00, 0x00};
     rill__rd_init(&r, huge, sizeof(huge));
     assert_int_equal(rill__offset_fetch_req_decode(&r, 1, &d, &a), -1);

@@ -54,8 +54,8 @@ static void authenticate_both(void **state) {
         assert_memory_equal(d.auth_bytes.ptr, token.ptr, (size_t)token.len);
         rt_free(&t);
 
-        rill_sasl_authenticate_resp ok = {0, rill__str_null(), {(const uint8_t *)"", 0},
-                                          v >= 1 ? 3600000 : 0};
+        rill_sasl_authenticate_resp ok = {
+            0, rill__str_null(), {(const uint8_t *)"", 0}, v >= 1 ? 3600000 : 0};
         rill_sasl_authenticate_resp rd;
         rt_check(&t, enc_sasl_authenticate_resp, dec_sasl_authenticate_resp, v, &ok, &rd,
                  sizeof(rd));
@@ -67,7 +67,8 @@ static void authenticate_both(void **state) {
 
         rill_sasl_authenticate_resp bad = {RILL_ERR_SASL_AUTHENTICATION_FAILED,
                                            S("Authentication failed: invalid credentials"),
-                                           {(const uint8_t *)"", 0}, 0};
+                                           {(const uint8_t *)"", 0},
+                                           0};
         rt_check(&t, enc_sasl_authenticate_resp, dec_sasl_authenticate_resp, v, &bad, &rd,
                  sizeof(rd));
         assert_int_equal(rd.error_code, RILL_ERR_SASL_AUTHENTICATION_FAILED);
@@ -94,8 +95,8 @@ static void authenticate_golden(void **state) {
     rill__buf_free(&b);
 
     /* Handshake v1 response: no error, ["PLAIN"]. */
-    static const uint8_t hs[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
-                                 0x00, 0x05, 'P',  'L',  'A',  'I',  'N'};
+    static const uint8_t hs[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
+                                 0x05, 'P',  'L',  'A',  'I',  'N'};
     rill_arena a;
     rill__arena_init(&a, 0);
     rill_rd r;

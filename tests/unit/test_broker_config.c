@@ -52,8 +52,8 @@ static void hostport(void **state) {
     assert_int_equal(rill__hostport_parse("PLAINTEXT://broker.example:29092", &hp), 0);
     assert_string_equal(hp.host, "broker.example");
     assert_int_equal(hp.port, 29092);
-    const char *bad[] = {"", "host:", "host:65536", "host:-1", "host:12x", "::1:9092",
-                         "[::1]9092", "SSL://h:1", "h: 1", NULL};
+    const char *bad[] = {"",         "host:",     "host:65536", "host:-1", "host:12x",
+                         "::1:9092", "[::1]9092", "SSL://h:1",  "h: 1",    NULL};
     for (int i = 0; bad[i]; i++)
         assert_int_equal(rill__hostport_parse(bad[i], &hp), -1);
 
@@ -75,48 +75,41 @@ static void set_keys(void **state) {
     assert_int_equal(c.num_partitions, 4);
     assert_int_equal(rill__broker_config_set(&c, "broker.id", "3", err, sizeof(err)), 0);
     assert_int_equal(c.node_id, 3);
-    assert_int_equal(rill__broker_config_set(&c, "auto.create.topics.enable", "FALSE", err,
-                                             sizeof(err)),
-                     0);
+    assert_int_equal(
+        rill__broker_config_set(&c, "auto.create.topics.enable", "FALSE", err, sizeof(err)), 0);
     assert_int_equal(c.auto_create_topics, 0);
-    assert_int_equal(rill__broker_config_set(&c, "log.flush.policy", "sync", err, sizeof(err)),
-                     0);
+    assert_int_equal(rill__broker_config_set(&c, "log.flush.policy", "sync", err, sizeof(err)), 0);
     assert_int_equal(c.flush_policy, RILL_FLUSH_SYNC);
     assert_string_equal(rill__flush_policy_name(c.flush_policy), "sync");
-    assert_int_equal(rill__broker_config_set(&c, "offsets.retention.minutes", "2", err,
-                                             sizeof(err)),
-                     0);
+    assert_int_equal(
+        rill__broker_config_set(&c, "offsets.retention.minutes", "2", err, sizeof(err)), 0);
     assert_int_equal(c.offsets_retention_ms, 120000);
-    assert_int_equal(rill__broker_config_set(&c, "log.retention.check.interval.ms", "5000",
-                                             err, sizeof(err)),
-                     0);
+    assert_int_equal(
+        rill__broker_config_set(&c, "log.retention.check.interval.ms", "5000", err, sizeof(err)),
+        0);
     assert_int_equal(c.storage.retention_check_interval_ms, 5000);
     /* Broker-level log keys go to storage's parser (hours multiply, both names work). */
-    assert_int_equal(rill__broker_config_set(&c, "log.retention.hours", "2", err, sizeof(err)),
-                     0);
+    assert_int_equal(rill__broker_config_set(&c, "log.retention.hours", "2", err, sizeof(err)), 0);
     assert_int_equal(c.storage.log_defaults.retention_ms, 2 * 3600 * 1000);
-    assert_int_equal(rill__broker_config_set(&c, "message.max.bytes", "5000", err, sizeof(err)),
-                     0);
+    assert_int_equal(rill__broker_config_set(&c, "message.max.bytes", "5000", err, sizeof(err)), 0);
     assert_int_equal(c.storage.log_defaults.max_message_bytes, 5000);
-    assert_int_equal(rill__broker_config_set(&c, "log.dirs", "/var/lib/rill", err, sizeof(err)),
-                     0);
+    assert_int_equal(rill__broker_config_set(&c, "log.dirs", "/var/lib/rill", err, sizeof(err)), 0);
     assert_string_equal(c.data_dir, "/var/lib/rill");
     assert_int_equal(rill__broker_config_set(&c, "listeners",
-                                             "PLAINTEXT://127.0.0.1:9092, PLAINTEXT://:9093",
-                                             err, sizeof(err)),
+                                             "PLAINTEXT://127.0.0.1:9092, PLAINTEXT://:9093", err,
+                                             sizeof(err)),
                      0);
     assert_int_equal(c.nlisteners, 2);
     assert_string_equal(c.listeners[1].host, "");
     assert_int_equal(c.listeners[1].port, 9093);
-    assert_int_equal(rill__broker_config_set(&c, "advertised.listeners", "PLAINTEXT://h:1", err,
-                                             sizeof(err)),
-                     0);
+    assert_int_equal(
+        rill__broker_config_set(&c, "advertised.listeners", "PLAINTEXT://h:1", err, sizeof(err)),
+        0);
     assert_true(c.has_advertise);
     assert_string_equal(c.advertise.host, "h");
     /* Single-node settings at the only possible value. */
-    assert_int_equal(rill__broker_config_set(&c, "default.replication.factor", "1", err,
-                                             sizeof(err)),
-                     0);
+    assert_int_equal(
+        rill__broker_config_set(&c, "default.replication.factor", "1", err, sizeof(err)), 0);
 }
 
 static void expect_error(rill_broker_config *c, const char *key, const char *value,
@@ -152,8 +145,7 @@ static void errors_name_the_key(void **state) {
     assert_int_equal(rill__broker_config_set_kv(&c, "novalue", err, sizeof(err)),
                      RILL_ERR_INVALID_CONFIG);
     assert_non_null(strstr(err, "'novalue' is not key=value"));
-    assert_int_equal(rill__broker_config_set_kv(&c, "  num.partitions =  7 ", err, sizeof(err)),
-                     0);
+    assert_int_equal(rill__broker_config_set_kv(&c, "  num.partitions =  7 ", err, sizeof(err)), 0);
     assert_int_equal(c.num_partitions, 7);
 }
 
@@ -169,8 +161,7 @@ static void properties_file(void **state) {
                        "node.id=2\r\n"
                        "num.partitions = 6\n"
                        "log.segment.bytes=1048576";
-    assert_int_equal(rill__broker_config_parse(&c, text, strlen(text), "s.props", err,
-                                               sizeof(err)),
+    assert_int_equal(rill__broker_config_parse(&c, text, strlen(text), "s.props", err, sizeof(err)),
                      0);
     assert_int_equal(c.node_id, 2);
     assert_int_equal(c.num_partitions, 6);
@@ -197,10 +188,8 @@ static void properties_file(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults),
-        cmocka_unit_test(hostport),
-        cmocka_unit_test(set_keys),
-        cmocka_unit_test(errors_name_the_key),
+        cmocka_unit_test(defaults),        cmocka_unit_test(hostport),
+        cmocka_unit_test(set_keys),        cmocka_unit_test(errors_name_the_key),
         cmocka_unit_test(properties_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

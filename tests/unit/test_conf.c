@@ -112,8 +112,7 @@ static void every_key_default_good_bad(void **state) {
         /* A bad value is rejected, names the key, and leaves the previous value. */
         if (cases[i].bad) {
             err[0] = '\0';
-            if (rill_conf_set(c, cases[i].key, cases[i].bad, err, sizeof(err)) !=
-                RILL_CONF_INVALID)
+            if (rill_conf_set(c, cases[i].key, cases[i].bad, err, sizeof(err)) != RILL_CONF_INVALID)
                 fail_msg("%s=%s accepted", cases[i].key, cases[i].bad);
             char quoted[128];
             snprintf(quoted, sizeof(quoted), "\"%s\"", cases[i].key);
@@ -208,14 +207,17 @@ static void typed_values(void **state) {
         assert_int_equal(c->compression, i);
     }
     static const char *parts[] = {"murmur2_random", "murmur2", "consistent_random",
-                                  "consistent", "random", "fnv1a_random", "fnv1a"};
-    static const int part_ids[] = {RILL_PARTITIONER_MURMUR2_RANDOM, RILL_PARTITIONER_MURMUR2,
-                                   RILL_PARTITIONER_CONSISTENT_RANDOM, RILL_PARTITIONER_CONSISTENT,
-                                   RILL_PARTITIONER_RANDOM, RILL_PARTITIONER_FNV1A_RANDOM,
+                                  "consistent",     "random",  "fnv1a_random",
+                                  "fnv1a"};
+    static const int part_ids[] = {RILL_PARTITIONER_MURMUR2_RANDOM,
+                                   RILL_PARTITIONER_MURMUR2,
+                                   RILL_PARTITIONER_CONSISTENT_RANDOM,
+                                   RILL_PARTITIONER_CONSISTENT,
+                                   RILL_PARTITIONER_RANDOM,
+                                   RILL_PARTITIONER_FNV1A_RANDOM,
                                    RILL_PARTITIONER_FNV1A};
     for (int i = 0; i < 7; i++) {
-        assert_int_equal(rill_conf_set(c, "partitioner", parts[i], err, sizeof(err)),
-                         RILL_CONF_OK);
+        assert_int_equal(rill_conf_set(c, "partitioner", parts[i], err, sizeof(err)), RILL_CONF_OK);
         assert_int_equal(c->partitioner, part_ids[i]);
         assert_string_equal(rill_conf_get(c, "partitioner"), parts[i]);
     }
@@ -242,8 +244,8 @@ static void typed_values(void **state) {
                      RILL_CONF_INVALID);
     assert_int_equal(rill_conf_set(c, "linger.ms", "inf", err, sizeof(err)), RILL_CONF_INVALID);
     assert_int_equal(rill_conf_set(c, "linger.ms", "0x10", err, sizeof(err)), RILL_CONF_INVALID);
-    assert_int_equal(rill_conf_set(c, "queue.buffering.max.kbytes", "2147483647", err,
-                                   sizeof(err)), RILL_CONF_OK);
+    assert_int_equal(rill_conf_set(c, "queue.buffering.max.kbytes", "2147483647", err, sizeof(err)),
+                     RILL_CONF_OK);
     assert_true(c->queue_buffering_max_kbytes == INT64_C(2147483647));
     assert_int_equal(rill_conf_set(c, "log_level", "warn", err, sizeof(err)), RILL_CONF_OK);
     assert_int_equal(c->log_level, 4);
@@ -271,14 +273,13 @@ static void lists(void **state) {
     assert_int_equal(rill_conf_set(c, "debug", "all", err, sizeof(err)), RILL_CONF_OK);
     assert_int_equal(c->debug_flags, RILL_DBG_ALL);
     assert_int_equal(rill_conf_set(c, "debug", "protocol,metadata,producer,consumer,cgrp,fetch",
-                                   err, sizeof(err)), RILL_CONF_OK);
+                                   err, sizeof(err)),
+                     RILL_CONF_OK);
     assert_int_equal(c->debug_flags, RILL_DBG_PROTOCOL | RILL_DBG_METADATA | RILL_DBG_PRODUCER |
                                          RILL_DBG_CONSUMER | RILL_DBG_CGRP | RILL_DBG_FETCH);
-    assert_int_equal(rill_conf_set(c, "debug", "broker,,msg", err, sizeof(err)),
-                     RILL_CONF_INVALID);
+    assert_int_equal(rill_conf_set(c, "debug", "broker,,msg", err, sizeof(err)), RILL_CONF_INVALID);
     assert_non_null(strstr(err, "unknown item \"\""));
-    assert_int_equal(rill_conf_set(c, "debug", "broker,nope", err, sizeof(err)),
-                     RILL_CONF_INVALID);
+    assert_int_equal(rill_conf_set(c, "debug", "broker,nope", err, sizeof(err)), RILL_CONF_INVALID);
     assert_non_null(strstr(err, "Invalid value \"broker,nope\" for \"debug\": unknown item "
                                 "\"nope\"; expected a comma-separated list of all, generic"));
     /* Failed sets left the last good value. */
@@ -288,15 +289,17 @@ static void lists(void **state) {
     assert_null(c->debug);
     assert_int_equal(c->debug_flags, 0);
 
-    assert_int_equal(rill_conf_set(c, "partition.assignment.strategy", " roundrobin , range",
-                                   err, sizeof(err)), RILL_CONF_OK);
+    assert_int_equal(
+        rill_conf_set(c, "partition.assignment.strategy", " roundrobin , range", err, sizeof(err)),
+        RILL_CONF_OK);
     assert_string_equal(c->partition_assignment_strategy, "roundrobin,range");
     assert_int_equal(rill_conf_set(c, "partition.assignment.strategy", "", err, sizeof(err)),
                      RILL_CONF_INVALID);
-    assert_int_equal(rill_conf_set(c, "partition.assignment.strategy", "roundrobin,sticky", err,
-                                   sizeof(err)), RILL_CONF_INVALID);
-    assert_int_equal(rill_conf_set(c, "partition.assignment.strategy",
-                                   "cooperative-sticky,range", err, sizeof(err)),
+    assert_int_equal(
+        rill_conf_set(c, "partition.assignment.strategy", "roundrobin,sticky", err, sizeof(err)),
+        RILL_CONF_INVALID);
+    assert_int_equal(rill_conf_set(c, "partition.assignment.strategy", "cooperative-sticky,range",
+                                   err, sizeof(err)),
                      RILL_CONF_INVALID);
     assert_non_null(strstr(err, "cannot be mixed"));
     assert_string_equal(c->partition_assignment_strategy, "roundrobin,range");
@@ -306,11 +309,12 @@ static void lists(void **state) {
 static void brokers(void **state) {
     (void)state;
     char err[256];
-    static const char *good[] = {"localhost",  "localhost:9092", "10.0.0.1:1,10.0.0.2:65535",
-                                 "[::1]:9092", "[fe80::1]",      "a:1 , b:2",
-                                 "kafka-1.example.com:9093"};
-    static const char *bad[] = {"", ",", "a:1,", ":9092", "a:0", "a:65536", "a:x", "a:",
-                                "::1:9092", "PLAINTEXT://a:9092", "[]:1", "[::1]x", "a b:1"};
+    static const char *good[] = {
+        "localhost", "localhost:9092", "10.0.0.1:1,10.0.0.2:65535", "[::1]:9092",
+        "[fe80::1]", "a:1 , b:2",      "kafka-1.example.com:9093"};
+    static const char *bad[] = {"",        ",",      "a:1,", ":9092",    "a:0",
+                                "a:65536", "a:x",    "a:",   "::1:9092", "PLAINTEXT://a:9092",
+                                "[]:1",    "[::1]x", "a b:1"};
     rill_conf_t *c = rill_conf_new();
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         if (rill_conf_set(c, "bootstrap.servers", good[i], err, sizeof(err)) != RILL_CONF_OK)
@@ -383,8 +387,7 @@ static void aliases(void **state) {
     };
     rill_conf_t *c = rill_conf_new();
     for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
-        assert_int_equal(rill_conf_set(c, a[i].alias, a[i].value, err, sizeof(err)),
-                         RILL_CONF_OK);
+        assert_int_equal(rill_conf_set(c, a[i].alias, a[i].value, err, sizeof(err)), RILL_CONF_OK);
         assert_string_equal(rill_conf_get(c, a[i].name), a[i].value);
         assert_string_equal(rill_conf_get(c, a[i].alias), a[i].value);
         assert_true(rill__conf_is_set(c, a[i].name));
@@ -448,15 +451,11 @@ static void dup_and_reset(void **state) {
     rill_conf_destroy(NULL);
 }
 
-static void dr(rill_producer_t *p, const rill_delivery_t *d, void *o) {
-    (void)p, (void)d, (void)o;
-}
+static void dr(rill_producer_t *p, const rill_delivery_t *d, void *o) { (void)p, (void)d, (void)o; }
 static void logcb(void *o, int level, const char *fac, const char *msg) {
     (void)o, (void)level, (void)fac, (void)msg;
 }
-static void statscb(void *o, const char *json, size_t len) {
-    (void)o, (void)json, (void)len;
-}
+static void statscb(void *o, const char *json, size_t len) { (void)o, (void)json, (void)len; }
 
 static void callbacks_and_logger(void **state) {
     (void)state;
@@ -512,8 +511,10 @@ static void producer_checks(void **state) {
     assert_int_equal(rill__conf_check_producer(c, err, sizeof(err)), -1);
     assert_string_equal(err, "\"enable.idempotence\"=true requires \"acks\"=all (got 1)");
     rill_conf_destroy(c);
-    c = conf_with((const char *[]){"enable.idempotence", "true", "max.in.flight.requests.per."
-                                   "connection", "6", NULL});
+    c = conf_with((const char *[]){"enable.idempotence", "true",
+                                   "max.in.flight.requests.per."
+                                   "connection",
+                                   "6", NULL});
     assert_int_equal(rill__conf_check_producer(c, err, sizeof(err)), -1);
     assert_string_equal(err, "\"enable.idempotence\"=true requires "
                              "\"max.in.flight.requests.per.connection\" <= 5 (got 6)");
@@ -527,8 +528,8 @@ static void producer_checks(void **state) {
     assert_int_equal(c->enable_idempotence, 1);
     rill_conf_destroy(c);
     /* Off explicitly: anything goes. */
-    c = conf_with((const char *[]){"enable.idempotence", "false", "acks", "0", "max.in.flight",
-                                   "100", NULL});
+    c = conf_with(
+        (const char *[]){"enable.idempotence", "false", "acks", "0", "max.in.flight", "100", NULL});
     assert_int_equal(rill__conf_check_producer(c, err, sizeof(err)), 0);
     rill_conf_destroy(c);
     c = conf_with((const char *[]){"retry.backoff.ms", "500", "retry.backoff.max.ms", "400", NULL});
@@ -536,8 +537,8 @@ static void producer_checks(void **state) {
     assert_string_equal(err, "\"retry.backoff.max.ms\" (400) must be at least "
                              "\"retry.backoff.ms\" (500)");
     rill_conf_destroy(c);
-    c = conf_with((const char *[]){"reconnect.backoff.ms", "500", "reconnect.backoff.max.ms",
-                                   "400", NULL});
+    c = conf_with(
+        (const char *[]){"reconnect.backoff.ms", "500", "reconnect.backoff.max.ms", "400", NULL});
     assert_int_equal(rill__conf_check_producer(c, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "\"reconnect.backoff.max.ms\""));
     rill_conf_destroy(c);
@@ -583,12 +584,18 @@ static void print_keys(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_key_is_covered), cmocka_unit_test(every_key_default_good_bad),
-        cmocka_unit_test(defaults),             cmocka_unit_test(typed_values),
-        cmocka_unit_test(lists),                cmocka_unit_test(brokers),
-        cmocka_unit_test(error_messages),       cmocka_unit_test(aliases),
-        cmocka_unit_test(dup_and_reset),        cmocka_unit_test(callbacks_and_logger),
-        cmocka_unit_test(producer_checks),      cmocka_unit_test(consumer_checks),
+        cmocka_unit_test(every_key_is_covered),
+        cmocka_unit_test(every_key_default_good_bad),
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(typed_values),
+        cmocka_unit_test(lists),
+        cmocka_unit_test(brokers),
+        cmocka_unit_test(error_messages),
+        cmocka_unit_test(aliases),
+        cmocka_unit_test(dup_and_reset),
+        cmocka_unit_test(callbacks_and_logger),
+        cmocka_unit_test(producer_checks),
+        cmocka_unit_test(consumer_checks),
         cmocka_unit_test(print_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,8 +153,14 @@ static void subscription_all_versions(void **state) {
     static const uint8_t ud[] = {1, 2, 3};
     for (int16_t v = RILL_CONSUMER_SUBSCRIPTION_MIN_VER; v <= RILL_CONSUMER_SUBSCRIPTION_MAX_VER;
          v++) {
-        rill_consumer_subscription m = {v,          topics, 3, {ud, 3}, v >= 1 ? owned : NULL,
-                                        v >= 1 ? 2 : 0, v >= 2 ? 42 : -1, v >= 3 ? S("rack-1") : NUL};
+        rill_consumer_subscription m = {v,
+                                        topics,
+                                        3,
+                                        {ud, 3},
+                                        v >= 1 ? owned : NULL,
+                                        v >= 1 ? 2 : 0,
+                                        v >= 2 ? 42 : -1,
+                                        v >= 3 ? S("rack-1") : NUL};
         rill_buf b;
         rill__buf_init(&b, 0);
         assert_int_equal(rill__consumer_subscription_encode(&b, v, &m), 0);
@@ -221,13 +227,13 @@ static void assignment_all_versions(void **state) {
 static void newer_versions_read_as_newest_known(void **state) {
     (void)state;
     static const uint8_t v5[] = {
-        0x00, 0x05,                                     /* version 5 */
-        0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 'x',        /* topics ["x"] */
-        0x00, 0x00, 0x00, 0x00,                         /* user data "" */
-        0x00, 0x00, 0x00, 0x00,                         /* owned [] */
-        0x00, 0x00, 0x00, 0x09,                         /* generation 9 */
-        0x00, 0x02, 'r', '1',                           /* rack "r1" */
-        0xde, 0xad, 0xbe, 0xef,                         /* a field of v4/v5 */
+        0x00, 0x05,                              /* version 5 */
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 'x', /* topics ["x"] */
+        0x00, 0x00, 0x00, 0x00,                  /* user data "" */
+        0x00, 0x00, 0x00, 0x00,                  /* owned [] */
+        0x00, 0x00, 0x00, 0x09,                  /* generation 9 */
+        0x00, 0x02, 'r',  '1',                   /* rack "r1" */
+        0xde, 0xad, 0xbe, 0xef,                  /* a field of v4/v5 */
     };
     rill_arena a;
     rill__arena_init(&a, 0);

@@ -232,9 +232,7 @@ static int hb_inst(rill_gc *gc, const char *mid, const char *inst, int32_t gen) 
     return err;
 }
 
-static int hb(rill_gc *gc, const char *mid, int32_t gen) {
-    return hb_inst(gc, mid, NULL, gen);
-}
+static int hb(rill_gc *gc, const char *mid, int32_t gen) { return hb_inst(gc, mid, NULL, gen); }
 
 typedef struct lres {
     int16_t ver;
@@ -899,9 +897,8 @@ static void on_commit(void *ctx, const rill_offset_commit_resp *r) {
             c->errs[c->n++] = r->topics[i].partitions[k].error_code;
 }
 
-static void commit(rill_gc *gc, const char *group, int32_t gen, const char *mid,
-                   const char *topic, int32_t partition, int64_t offset, const char *meta,
-                   cres *out) {
+static void commit(rill_gc *gc, const char *group, int32_t gen, const char *mid, const char *topic,
+                   int32_t partition, int64_t offset, const char *meta, cres *out) {
     rill_offset_commit_req_partition p = {partition, offset, 7, -1, rill__str(meta)};
     rill_offset_commit_req_topic t = {rill__str(topic), &p, 1};
     rill_offset_commit_req req = {0};

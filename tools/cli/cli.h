@@ -22,9 +22,9 @@ enum {
 
 /* Options every subcommand takes, for getopt strings and usage texts. */
 #define CLI_COMMON_OPTS "b:X:h"
-#define CLI_COMMON_USAGE                                                                         \
-    "  -b HOST:PORT[,...]  bootstrap brokers (default localhost:9092)\n"                         \
-    "  -X KEY=VALUE        any librill configuration key (repeatable); -X list shows them\n"     \
+#define CLI_COMMON_USAGE                                                                           \
+    "  -b HOST:PORT[,...]  bootstrap brokers (default localhost:9092)\n"                           \
+    "  -X KEY=VALUE        any librill configuration key (repeatable); -X list shows them\n"       \
     "  -h                  this help\n"
 
 /*

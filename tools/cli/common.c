@@ -15,9 +15,7 @@
 #include "client/conf.h"
 
 /* "rill produce: " for a subcommand, "rill: " for the global options (who ""). */
-static void prefix(const char *who) {
-    fprintf(stderr, "rill%s%s: ", *who ? " " : "", who);
-}
+static void prefix(const char *who) { fprintf(stderr, "rill%s%s: ", *who ? " " : "", who); }
 
 int cli_common_option(rill_conf_t *conf, const char *who, int c, const char *arg) {
     char err[512];

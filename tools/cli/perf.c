@@ -40,8 +40,8 @@ const char cli_perf_usage[] =
     "  -t TOPIC            topic to produce to or consume from (required)\n"
     "  -n COUNT            messages to send or read (default 1000000)\n"
     "  -s SIZE             value size in bytes (produce; default 100)\n"
-    "  -p PARTITION        one partition (default: produce spreads them, consume reads all)\n"
-    CLI_COMMON_USAGE;
+    "  -p PARTITION        one partition (default: produce spreads them, consume reads "
+    "all)\n" CLI_COMMON_USAGE;
 
 struct perf_run {
     long delivered, failed;
@@ -94,7 +94,8 @@ static int parse_args(rill_conf_t *conf, int argc, char **argv, struct perf_args
             if (cli_parse_int(optarg, 0, 1000000000, &v) < 0)
                 return cli_usage_error("perf", cli_perf_usage,
                                        "-s expects a size in bytes from 0 to 1000000000, got "
-                                       "\"%s\"", optarg);
+                                       "\"%s\"",
+                                       optarg);
             a->size = (size_t)v;
             break;
         case 'p':
@@ -116,8 +117,7 @@ static int parse_args(rill_conf_t *conf, int argc, char **argv, struct perf_args
         }
     }
     if (optind < argc)
-        return cli_usage_error("perf", cli_perf_usage, "unexpected argument \"%s\"",
-                               argv[optind]);
+        return cli_usage_error("perf", cli_perf_usage, "unexpected argument \"%s\"", argv[optind]);
     if (!a->topic)
         return cli_usage_error("perf", cli_perf_usage, "-t TOPIC is required");
     return -1;
@@ -127,8 +127,7 @@ static int parse_args(rill_conf_t *conf, int argc, char **argv, struct perf_args
  * The result line shared by produce and consume (and rdperf/rdconsume's
  * shape): `bytes` is the value bytes moved, `done` the messages that made it.
  */
-static void print_result(long count, size_t size, double dt, long done, double bytes,
-                         long failed) {
+static void print_result(long count, size_t size, double dt, long done, double bytes, long failed) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
@@ -225,8 +224,8 @@ static int assign_from_start(rill_consumer_t *c, rill_conf_t *conf, const struct
     char err[512];
     if (a->partition == RILL_PARTITION_ANY) {
         int64_t timeout = cli_conf_int(conf, "request.timeout.ms", 30000);
-        rill_err_t e = cli_topic_partitions(conf, a->topic, (int)timeout, &ids, &n, err,
-                                            sizeof(err));
+        rill_err_t e =
+            cli_topic_partitions(conf, a->topic, (int)timeout, &ids, &n, err, sizeof(err));
         if (e) {
             fprintf(stderr, "rill perf: %s\n", err);
             return CLI_FAIL;
@@ -309,8 +308,8 @@ static int perf_consume(rill_conf_t *conf, int argc, char **argv) {
     if (tty)
         fprintf(stderr, "\r%*s\r", 78, "");
     if (got < a.count)
-        fprintf(stderr, "rill perf: read %ld of %ld messages (nothing for %.0f s)\n", got,
-                a.count, CONSUME_IDLE_LIMIT_S);
+        fprintf(stderr, "rill perf: read %ld of %ld messages (nothing for %.0f s)\n", got, a.count,
+                CONSUME_IDLE_LIMIT_S);
     if (failed)
         fprintf(stderr, "rill perf: %ld error events, the first %s: %s\n", failed,
                 rill_err_name(first_err), rill_err_str(first_err));

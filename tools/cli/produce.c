@@ -61,8 +61,8 @@ struct produce_args {
 static int parse_header(struct produce_args *a, const char *arg) {
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg)
-        return cli_usage_error("produce", cli_produce_usage,
-                               "-H expects NAME=VALUE, got \"%s\"", arg);
+        return cli_usage_error("produce", cli_produce_usage, "-H expects NAME=VALUE, got \"%s\"",
+                               arg);
     rill_header_t *h = realloc(a->headers, (a->header_cnt + 1) * sizeof(*h));
     if (!h) {
         fprintf(stderr, "rill produce: out of memory\n");

@@ -116,9 +116,12 @@ void rill__hostport_format(const rill_hostport *hp, char *out, size_t cap) {
 
 const char *rill__flush_policy_name(rill_flush_policy p) {
     switch (p) {
-    case RILL_FLUSH_SYNC: return "sync";
-    case RILL_FLUSH_OS: return "os";
-    default: return "acks-all";
+    case RILL_FLUSH_SYNC:
+        return "sync";
+    case RILL_FLUSH_OS:
+        return "os";
+    default:
+        return "acks-all";
     }
 }
 
@@ -137,8 +140,8 @@ static const int_key int_keys[] = {
     {"num.partitions", BC_OFF(num_partitions), 4, 1, 1000000, 1},
     {"socket.request.max.bytes", BC_OFF(socket_request_max), 8, 64, INT32_MAX, 1},
     {"connections.max.idle.ms", BC_OFF(connections_max_idle_ms), 8, -1, INT64_MAX, 1},
-    {"group.initial.rebalance.delay.ms", BC_OFF(group_initial_rebalance_delay_ms), 8, 0,
-     INT32_MAX, 1},
+    {"group.initial.rebalance.delay.ms", BC_OFF(group_initial_rebalance_delay_ms), 8, 0, INT32_MAX,
+     1},
     {"group.min.session.timeout.ms", BC_OFF(group_min_session_timeout_ms), 8, 0, INT32_MAX, 1},
     {"group.max.session.timeout.ms", BC_OFF(group_max_session_timeout_ms), 8, 0, INT32_MAX, 1},
     {"offsets.retention.minutes", BC_OFF(offsets_retention_ms), 8, 1, INT64_MAX / 60000, 60000},
@@ -146,8 +149,7 @@ static const int_key int_keys[] = {
      INT64_MAX, 1},
     {"log.flush.offset.checkpoint.interval.ms", BC_OFF(storage.checkpoint_interval_ms), 8, 1,
      INT64_MAX, 1},
-    {"producer.id.expiration.ms", BC_OFF(storage.producer_id_expiration_ms), 8, 1, INT64_MAX,
-     1},
+    {"producer.id.expiration.ms", BC_OFF(storage.producer_id_expiration_ms), 8, 1, INT64_MAX, 1},
 };
 
 /*
@@ -199,8 +201,10 @@ rill_err_t rill__broker_config_set(rill_broker_config *c, const char *key, const
     for (size_t i = 0; i < sizeof(must_be_one) / sizeof(must_be_one[0]); i++)
         if (strcmp(key, must_be_one[i]) == 0) {
             if (strcmp(value, "1") != 0)
-                return fail(err, errlen, "%s: '%s' is not possible: rill-broker is one node "
-                            "(the only accepted value is 1)", key, value);
+                return fail(err, errlen,
+                            "%s: '%s' is not possible: rill-broker is one node "
+                            "(the only accepted value is 1)",
+                            key, value);
             return RILL_ERR_NO_ERROR;
         }
     if (!strcmp(key, "auto.create.topics.enable") || !strcmp(key, "delete.topic.enable")) {

@@ -44,20 +44,20 @@ typedef enum rill_flush_policy {
 
 typedef struct rill_broker_config {
     rill_hostport listeners[RILL_BROKER_MAX_LISTENERS];
-    int nlisteners;        /* 0: the default 127.0.0.1:9092 */
+    int nlisteners;          /* 0: the default 127.0.0.1:9092 */
     rill_hostport advertise; /* port 0: derived from the first listener */
     int has_advertise;
     rill_hostport metrics;
     int has_metrics;
     char data_dir[4096];
 
-    int32_t node_id;                /* node.id / broker.id: 0 */
-    int32_t num_partitions;         /* num.partitions: 1 */
-    int auto_create_topics;         /* auto.create.topics.enable: true */
-    int64_t socket_request_max;     /* socket.request.max.bytes: 100 MiB */
+    int32_t node_id;                 /* node.id / broker.id: 0 */
+    int32_t num_partitions;          /* num.partitions: 1 */
+    int auto_create_topics;          /* auto.create.topics.enable: true */
+    int64_t socket_request_max;      /* socket.request.max.bytes: 100 MiB */
     int64_t connections_max_idle_ms; /* connections.max.idle.ms: 600000 (-1: never) */
-    rill_flush_policy flush_policy; /* log.flush.policy: acks-all */
-    int delete_topic_enable;        /* delete.topic.enable: true */
+    rill_flush_policy flush_policy;  /* log.flush.policy: acks-all */
+    int delete_topic_enable;         /* delete.topic.enable: true */
 
     /* Handed to the group coordinator. */
     int64_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms: 3000 */

@@ -26,8 +26,7 @@
 
 /* Kafka's cluster ids: a random UUID in URL-safe base64 without padding (22 characters). */
 static void new_cluster_id(char out[23]) {
-    static const char b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     uint8_t u[16];
     if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u)) {
         /* No entropy source: time and pid still make collisions unlikely enough. */

@@ -39,8 +39,8 @@ typedef struct rill_flusher {
     int job_done; /* guarded by mu */
 
     /* Loop thread only. */
-    rill_hmap noted;        /* log pointer -> log: to flush in the next round */
-    rill_log **round_logs;  /* the running round */
+    rill_hmap noted;       /* log pointer -> log: to flush in the next round */
+    rill_log **round_logs; /* the running round */
     rill_log_flush_job *jobs;
     size_t nround, capround;
     int running;

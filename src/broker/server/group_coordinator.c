@@ -151,9 +151,7 @@ const char *rill__gc_group_state(const rill_gc *gc, const char *group_id) {
     return g ? rill__gc_state_name(g->state) : NULL;
 }
 
-int rill__gc_group_count(const rill_gc *gc) {
-    return (int)gc->groups.n;
-}
+int rill__gc_group_count(const rill_gc *gc) { return (int)gc->groups.n; }
 
 /* ---- ListGroups ---- */
 
@@ -239,8 +237,7 @@ static int describe_one(rill_gc *gc, rill_str id, bool ops, rill_described_group
 }
 
 void rill__gc_describe(rill_gc *gc, const rill_gc_client *cl, int16_t ver,
-                       const rill_describe_groups_req *req, rill_gc_describe_cb *done,
-                       void *ctx) {
+                       const rill_describe_groups_req *req, rill_gc_describe_cb *done, void *ctx) {
     rill__gc_now(gc);
     rill_describe_groups_resp r;
     memset(&r, 0, sizeof(r));

@@ -69,8 +69,8 @@ typedef struct rill_gc_config {
     int32_t new_member_join_timeout_ms; /* Kafka's fixed 300000: a new member's pending join */
     int64_t cleanup_interval_ms; /* offsets.retention.check.interval.ms: 600000; forgets Empty
                                     groups without committed offsets */
-    int sync_commits; /* 1 (default): OffsetCommit is answered after rill__gc_flush() synced
-                         the offsets store; 0: as soon as the commit is written */
+    int sync_commits;      /* 1 (default): OffsetCommit is answered after rill__gc_flush() synced
+                              the offsets store; 0: as soon as the commit is written */
     rill_offsets *offsets; /* borrowed (e.g. rill__storage_offsets()); NULL: an in-memory store
                               owned by the coordinator (tests) */
     int64_t (*clock)(void *opaque); /* monotonic ms; NULL: rill__mono_ms */
@@ -126,8 +126,7 @@ void rill__gc_leave(rill_gc *gc, const rill_gc_client *cl, int16_t ver,
                     const rill_leave_group_req *req, rill_gc_leave_cb *done, void *ctx);
 /* OffsetCommit (8), 0-9.  With sync_commits, completes at the next rill__gc_flush. */
 void rill__gc_offset_commit(rill_gc *gc, const rill_gc_client *cl, int16_t ver,
-                            const rill_offset_commit_req *req, rill_gc_commit_cb *done,
-                            void *ctx);
+                            const rill_offset_commit_req *req, rill_gc_commit_cb *done, void *ctx);
 /*
  * OffsetFetch (9), 0-9 (v8+ several groups).  Completes at once.  Partitions without a
  * commit get offset -1 and metadata ""; a null topic list (v2+) returns every commit.
@@ -143,8 +142,7 @@ void rill__gc_list(rill_gc *gc, const rill_gc_client *cl, int16_t ver,
  * unknown group is "Dead" with error 0, as Kafka answers v0-5.
  */
 void rill__gc_describe(rill_gc *gc, const rill_gc_client *cl, int16_t ver,
-                       const rill_describe_groups_req *req, rill_gc_describe_cb *done,
-                       void *ctx);
+                       const rill_describe_groups_req *req, rill_gc_describe_cb *done, void *ctx);
 /*
  * DeleteGroups (42), 0-2.  Completes at once.  Only Empty groups are deleted (with their
  * offsets); NON_EMPTY_GROUP when members exist, GROUP_ID_NOT_FOUND when unknown.

@@ -20,7 +20,7 @@
 
 typedef enum gc_state {
     GC_EMPTY,
-    GC_PREPARING, /* PreparingRebalance: the join phase */
+    GC_PREPARING,  /* PreparingRebalance: the join phase */
     GC_COMPLETING, /* CompletingRebalance: waiting for the leader's SyncGroup */
     GC_STABLE,
     GC_DEAD,
@@ -53,8 +53,8 @@ typedef struct gc_member {
     rill_gc_sync_cb *sync_cb;
     void *sync_ctx;
     const void *sync_conn;
-    bool is_new;       /* joined in the current join phase, not yet through it */
-    bool pending_sync; /* has not sent SyncGroup for the current generation */
+    bool is_new;         /* joined in the current join phase, not yet through it */
+    bool pending_sync;   /* has not sent SyncGroup for the current generation */
     int64_t hb_deadline; /* session expiry; GC_NEVER while none is scheduled */
 } gc_member;
 
@@ -100,7 +100,7 @@ struct rill_gc {
     rill_gc_config cfg;
     rill_offsets *offsets;
     bool own_offsets;
-    rill_hmap groups; /* id -> gc_group */
+    rill_hmap groups;   /* id -> gc_group */
     rill_arena scratch; /* delayed answers being delivered; reset after each */
     rill_arena reply;   /* the answer of the request being handled; reset after it */
     int64_t now;
@@ -113,7 +113,7 @@ struct rill_gc {
 
 int64_t rill__gc_now(rill_gc *gc);
 const char *rill__gc_state_name(gc_state s);
-char *rill__gc_dup(rill_str s); /* NUL-terminated copy; null gives "" */
+char *rill__gc_dup(rill_str s);                   /* NUL-terminated copy; null gives "" */
 char *rill__gc_dup_in(rill_arena *a, rill_str s); /* the same in a (NULL: malloc) */
 /* A zeroed array of n (at least 1) elements for the answer being built. */
 void *rill__gc_reply_array(rill_gc *gc, int32_t n, size_t size);
@@ -152,12 +152,10 @@ int rill__gc_member_add(gc_group *g, gc_member *m, rill_str protocol_type);
 void rill__gc_member_remove(rill_gc *gc, gc_group *g, gc_member *m, int16_t err);
 void rill__gc_member_free(gc_member *m);
 /* Fails m's pending JoinGroup / SyncGroup with err (no-op when none). */
-void rill__gc_fail_join(rill_gc *gc, gc_group *g, gc_member *m, const char *member_id,
-                        int16_t err);
+void rill__gc_fail_join(rill_gc *gc, gc_group *g, gc_member *m, const char *member_id, int16_t err);
 void rill__gc_fail_sync(rill_gc *gc, gc_member *m, int16_t err);
 /* Delivers resp to m's pending JoinGroup (when there is one) and resets the scratch arena. */
-void rill__gc_answer_join(rill_gc *gc, gc_group *g, gc_member *m,
-                          const rill_join_group_resp *resp);
+void rill__gc_answer_join(rill_gc *gc, gc_group *g, gc_member *m, const rill_join_group_resp *resp);
 void rill__gc_answer_sync(rill_gc *gc, gc_member *m, const rill_sync_group_resp *resp);
 /* A fresh member id: "<prefix>-<uuid v4>"; NULL when out of memory. */
 char *rill__gc_new_member_id(rill_str prefix);

@@ -12,14 +12,10 @@
 
 #define LOG(gc, lvl, ...) RILL_LOG((gc)->cfg.logger, (lvl), "group", __VA_ARGS__)
 
-static rill_str nn(rill_str s) {
-    return s.len < 0 ? rill__str("") : s;
-}
+static rill_str nn(rill_str s) { return s.len < 0 ? rill__str("") : s; }
 
 /* Group ids for membership APIs must be non-empty; ids with a NUL byte cannot be stored. */
-static bool valid_group_id(rill_str id) {
-    return id.len > 0 && !memchr(id.ptr, 0, (size_t)id.len);
-}
+static bool valid_group_id(rill_str id) { return id.len > 0 && !memchr(id.ptr, 0, (size_t)id.len); }
 
 void rill__gc_heartbeat_reset(rill_gc *gc, gc_member *m) {
     m->hb_deadline = gc->now + m->session_timeout_ms;
@@ -85,8 +81,7 @@ static void join_ok(const gc_group *g, const gc_member *m, bool with_members, ri
     }
 }
 
-static void join_reply_error(rill_gc_join_cb *done, void *ctx, rill_str member_id,
-                             int16_t err) {
+static void join_reply_error(rill_gc_join_cb *done, void *ctx, rill_str member_id, int16_t err) {
     rill_join_group_resp r;
     rill__gc_join_error(&r, member_id, err);
     done(ctx, &r);
@@ -207,8 +202,8 @@ static void complete_join(rill_gc *gc, gc_group *g) {
     const char *proto = rill__gc_select_protocol(g);
     g->protocol_name = strdup(proto ? proto : "");
     g->state = GC_COMPLETING;
-    LOG(gc, RILL_LOG_INFO, "stabilized group %s generation %d (protocol %s) with %d members",
-        g->id, g->generation, g->protocol_name ? g->protocol_name : "?", g->nmembers);
+    LOG(gc, RILL_LOG_INFO, "stabilized group %s generation %d (protocol %s) with %d members", g->id,
+        g->generation, g->protocol_name ? g->protocol_name : "?", g->nmembers);
     for (int32_t i = 0; i < g->nmembers; i++) {
         gc_member *m = g->members[i];
         rill_join_group_resp r;
@@ -229,8 +224,7 @@ static void try_complete_join(rill_gc *gc, gc_group *g) {
 }
 
 /* Kafka's removeMemberAndUpdateGroup. */
-static void remove_member_and_update(rill_gc *gc, gc_group *g, gc_member *m,
-                                     const char *reason) {
+static void remove_member_and_update(rill_gc *gc, gc_group *g, gc_member *m, const char *reason) {
     rill__gc_member_remove(gc, g, m, RILL_ERR_UNKNOWN_MEMBER_ID);
     if (g->state == GC_STABLE || g->state == GC_COMPLETING)
         maybe_prepare_rebalance(gc, g, reason);
@@ -253,8 +247,8 @@ static void add_member_and_rebalance(rill_gc *gc, gc_group *g, const rill_gc_cli
     if (m) {
         m->id = id;
         id = NULL;
-        m->instance_id = req->group_instance_id.len >= 0 ? rill__gc_dup(req->group_instance_id)
-                                                         : NULL;
+        m->instance_id =
+            req->group_instance_id.len >= 0 ? rill__gc_dup(req->group_instance_id) : NULL;
         m->client_id = rill__gc_dup(cl ? cl->client_id : rill__str_null());
         m->client_host = rill__gc_dup(cl ? cl->client_host : rill__str_null());
     }
@@ -285,8 +279,7 @@ static void add_member_and_rebalance(rill_gc *gc, gc_group *g, const rill_gc_cli
 }
 
 static void update_member_and_rebalance(rill_gc *gc, gc_group *g, gc_member *m,
-                                        const rill_gc_client *cl,
-                                        const rill_join_group_req *req,
+                                        const rill_gc_client *cl, const rill_join_group_req *req,
                                         rill_gc_join_cb *done, void *ctx, const char *reason) {
     if (rill__gc_set_protos(m, req->protocols, req->nprotocols) != 0) {
         join_reply_error(done, ctx, req->member_id, RILL_ERR_COORDINATOR_NOT_AVAILABLE);
@@ -370,8 +363,8 @@ static void new_member_join(rill_gc *gc, gc_group *g, const rill_gc_client *cl, 
         return;
     }
     bool is_static = req->group_instance_id.len >= 0;
-    char *id = rill__gc_new_member_id(
-        is_static ? req->group_instance_id : (cl ? cl->client_id : rill__str_null()));
+    char *id = rill__gc_new_member_id(is_static ? req->group_instance_id
+                                                : (cl ? cl->client_id : rill__str_null()));
     if (!id) {
         join_reply_error(done, ctx, rill__str(""), RILL_ERR_COORDINATOR_NOT_AVAILABLE);
         return;
@@ -406,8 +399,7 @@ static void new_member_join(rill_gc *gc, gc_group *g, const rill_gc_client *cl, 
 }
 
 static void current_member_join(rill_gc *gc, gc_group *g, const rill_gc_client *cl,
-                                const rill_join_group_req *req, rill_gc_join_cb *done,
-                                void *ctx) {
+                                const rill_join_group_req *req, rill_gc_join_cb *done, void *ctx) {
     rill_str mid = req->member_id;
     if (g->state == GC_DEAD) {
         join_reply_error(done, ctx, mid, RILL_ERR_COORDINATOR_NOT_AVAILABLE);
@@ -600,8 +592,8 @@ void rill__gc_sync(rill_gc *gc, const rill_gc_client *cl, int16_t ver,
     sync_received(g, m);
     if (m != g->leader)
         return;
-    LOG(gc, RILL_LOG_INFO, "group %s: assignment received from leader %s for generation %d",
-        g->id, m->id, g->generation);
+    LOG(gc, RILL_LOG_INFO, "group %s: assignment received from leader %s for generation %d", g->id,
+        m->id, g->generation);
     if (store_assignment(g, req) != 0) {
         reset_assignments(gc, g, RILL_ERR_COORDINATOR_NOT_AVAILABLE);
         maybe_prepare_rebalance(gc, g, "out of memory storing the assignment");
@@ -745,8 +737,7 @@ void rill__gc_group_timers(rill_gc *gc, gc_group *g) {
     bool removed = false;
     for (int32_t i = g->npending - 1; i >= 0; i--) {
         if (g->pending[i].deadline <= gc->now) {
-            LOG(gc, RILL_LOG_INFO, "group %s: pending member %s expired", g->id,
-                g->pending[i].id);
+            LOG(gc, RILL_LOG_INFO, "group %s: pending member %s expired", g->id, g->pending[i].id);
             rill__gc_pending_remove(g, i);
             removed = true;
         }
@@ -775,8 +766,8 @@ void rill__gc_group_timers(rill_gc *gc, gc_group *g) {
                 gc_member *m = g->members[i];
                 if (!m->pending_sync)
                     continue;
-                LOG(gc, RILL_LOG_INFO, "group %s: member %s sent no SyncGroup, removing it",
-                    g->id, m->id);
+                LOG(gc, RILL_LOG_INFO, "group %s: member %s sent no SyncGroup, removing it", g->id,
+                    m->id);
                 rill__gc_member_remove(gc, g, m, RILL_ERR_UNKNOWN_MEMBER_ID);
             }
             prepare_rebalance(gc, g, "members did not sync in time");

@@ -44,9 +44,7 @@ char *rill__gc_dup_in(rill_arena *a, rill_str s) {
     return c;
 }
 
-char *rill__gc_dup(rill_str s) {
-    return rill__gc_dup_in(NULL, s);
-}
+char *rill__gc_dup(rill_str s) { return rill__gc_dup_in(NULL, s); }
 
 void *rill__gc_reply_array(rill_gc *gc, int32_t n, size_t size) {
     return rill__arena_calloc(&gc->reply, n > 0 ? (size_t)n : 1, size);

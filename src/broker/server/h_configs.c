@@ -20,13 +20,24 @@
 enum { T_BOOL = 1, T_STRING = 2, T_INT = 3, T_LONG = 5, T_LIST = 7 };
 
 /* Topic-level settings and how to print them from a rill_log_config. */
-enum { F_NONE, F_SEGMENT_BYTES, F_SEGMENT_MS, F_RETENTION_MS, F_RETENTION_BYTES, F_INDEX_INTERVAL,
-       F_INDEX_BYTES, F_FLUSH_MESSAGES, F_FLUSH_MS, F_MAX_MESSAGE, F_TS_TYPE };
+enum {
+    F_NONE,
+    F_SEGMENT_BYTES,
+    F_SEGMENT_MS,
+    F_RETENTION_MS,
+    F_RETENTION_BYTES,
+    F_INDEX_INTERVAL,
+    F_INDEX_BYTES,
+    F_FLUSH_MESSAGES,
+    F_FLUSH_MS,
+    F_MAX_MESSAGE,
+    F_TS_TYPE
+};
 
 static const struct {
     const char *name;
-    int field;           /* F_NONE: fixed value below */
-    const char *fixed;   /* for settings a single node does not act on */
+    int field;         /* F_NONE: fixed value below */
+    const char *fixed; /* for settings a single node does not act on */
     int8_t type;
 } topic_keys[] = {
     {"cleanup.policy", F_NONE, "delete", T_LIST},
@@ -49,15 +60,33 @@ static const struct {
 static void field_value(const rill_log_config *c, int field, char *out, size_t cap) {
     int64_t v = 0;
     switch (field) {
-    case F_SEGMENT_BYTES: v = c->segment_bytes; break;
-    case F_SEGMENT_MS: v = c->segment_ms; break;
-    case F_RETENTION_MS: v = c->retention_ms; break;
-    case F_RETENTION_BYTES: v = c->retention_bytes; break;
-    case F_INDEX_INTERVAL: v = c->index_interval_bytes; break;
-    case F_INDEX_BYTES: v = c->segment_index_bytes; break;
-    case F_FLUSH_MESSAGES: v = c->flush_messages; break;
-    case F_FLUSH_MS: v = c->flush_ms; break;
-    case F_MAX_MESSAGE: v = c->max_message_bytes; break;
+    case F_SEGMENT_BYTES:
+        v = c->segment_bytes;
+        break;
+    case F_SEGMENT_MS:
+        v = c->segment_ms;
+        break;
+    case F_RETENTION_MS:
+        v = c->retention_ms;
+        break;
+    case F_RETENTION_BYTES:
+        v = c->retention_bytes;
+        break;
+    case F_INDEX_INTERVAL:
+        v = c->index_interval_bytes;
+        break;
+    case F_INDEX_BYTES:
+        v = c->segment_index_bytes;
+        break;
+    case F_FLUSH_MESSAGES:
+        v = c->flush_messages;
+        break;
+    case F_FLUSH_MS:
+        v = c->flush_ms;
+        break;
+    case F_MAX_MESSAGE:
+        v = c->max_message_bytes;
+        break;
     case F_TS_TYPE:
         snprintf(out, cap, "%s",
                  c->timestamp_type == RILL_TS_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime");
@@ -74,8 +103,8 @@ static char *arena_strdup(rill_arena *a, const char *s) {
     return p;
 }
 
-int rill__topic_configs(rill_server *srv, const rill_topic *tp, rill_arena *a,
-                        rill_cfg_entry **out, int32_t *n) {
+int rill__topic_configs(rill_server *srv, const rill_topic *tp, rill_arena *a, rill_cfg_entry **out,
+                        int32_t *n) {
     rill_log_config eff, builtin;
     rill__storage_topic_log_config(srv->st, tp, &eff);
     rill__log_config_defaults(&builtin);
@@ -104,7 +133,7 @@ int rill__topic_configs(rill_server *srv, const rill_topic *tp, rill_arena *a,
             field_value(&eff, topic_keys[k].field, v, sizeof(v));
             field_value(broker, topic_keys[k].field, b, sizeof(b));
             field_value(&builtin, topic_keys[k].field, d, sizeof(d));
-            e[m].source = over              ? RILL_CFG_SOURCE_TOPIC
+            e[m].source = over                ? RILL_CFG_SOURCE_TOPIC
                           : strcmp(b, d) != 0 ? RILL_CFG_SOURCE_STATIC_BROKER
                                               : RILL_CFG_SOURCE_DEFAULT;
         }
@@ -162,8 +191,8 @@ static void add_bool(cfg_list *l, const char *name, int v, int dv) {
     add(l, name, T_BOOL, v ? "true" : "false", dv ? "true" : "false");
 }
 
-static void add_log(cfg_list *l, const char *name, int8_t type, int field,
-                    const rill_log_config *c, const rill_log_config *d) {
+static void add_log(cfg_list *l, const char *name, int8_t type, int field, const rill_log_config *c,
+                    const rill_log_config *d) {
     char a[64], b[64];
     field_value(c, field, a, sizeof(a));
     field_value(d, field, b, sizeof(b));

@@ -46,25 +46,25 @@ static rill_gc_client client_of(rill_req *q) {
  * One completion callback and one handler per API.  DONE(api, T, errexpr) defines
  * <api>_done(ctx, resp): encode with the API's codec at the parked request's version.
  */
-#define DONE(api, T, errexpr)                                                                  \
-    static void api##_done(void *ctx, const T *m) {                                            \
-        rill_resp *r = ctx;                                                                    \
-        if (!m)                                                                                \
-            return; /* cancelled: the connection is gone */                                   \
-        int ok = rill__##api##_resp_encode(&r->buf, r->api_version, m) == 0;                   \
-        rill__resp_ready(r->s->srv, r, ok, (errexpr) != 0);                                    \
+#define DONE(api, T, errexpr)                                                                      \
+    static void api##_done(void *ctx, const T *m) {                                                \
+        rill_resp *r = ctx;                                                                        \
+        if (!m)                                                                                    \
+            return; /* cancelled: the connection is gone */                                        \
+        int ok = rill__##api##_resp_encode(&r->buf, r->api_version, m) == 0;                       \
+        rill__resp_ready(r->s->srv, r, ok, (errexpr) != 0);                                        \
     }
 
-#define HANDLER(name, api, T, gcfn)                                                            \
-    int rill__h_##name(rill_req *q) {                                                          \
-        T req;                                                                                 \
-        if (!q->srv->gc || !RILL_REQ_DECODE(q, api, &req))                                     \
-            return -1;                                                                         \
-        rill_gc_client cl = client_of(q);                                                      \
-        int16_t ver = q->h.api_version;                                                        \
-        rill_resp *r = rill__req_park_blocking(q);                                             \
-        gcfn(q->srv->gc, &cl, ver, &req, api##_done, r);                                       \
-        return 0;                                                                              \
+#define HANDLER(name, api, T, gcfn)                                                                \
+    int rill__h_##name(rill_req *q) {                                                              \
+        T req;                                                                                     \
+        if (!q->srv->gc || !RILL_REQ_DECODE(q, api, &req))                                         \
+            return -1;                                                                             \
+        rill_gc_client cl = client_of(q);                                                          \
+        int16_t ver = q->h.api_version;                                                            \
+        rill_resp *r = rill__req_park_blocking(q);                                                 \
+        gcfn(q->srv->gc, &cl, ver, &req, api##_done, r);                                           \
+        return 0;                                                                                  \
     }
 
 DONE(join_group, rill_join_group_resp, m->error_code)

@@ -8,8 +8,8 @@
  *
  * Storage finds the batch by its time index but cannot look inside a compressed batch;
  * rill__list_offsets_ts_finder (its ts_finder hook) inflates it with the record batch
- * reader of src/proto to find the exact record.  Leader epochs are 0: this node has led every partition since it
- * was created, and storage writes epoch 0 into every batch.
+ * reader of src/proto to find the exact record.  Leader epochs are 0: this node has led every
+ * partition since it was created, and storage writes epoch 0 into every batch.
  */
 #include <string.h>
 

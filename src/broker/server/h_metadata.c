@@ -15,7 +15,8 @@
 #include "proto/api_metadata.h"
 
 /* AclOperation bits a single node without an authorizer allows (Kafka's codes). */
-#define TOPIC_OPS 0xDF8   /* READ WRITE CREATE DELETE ALTER DESCRIBE DESCRIBE_CONFIGS ALTER_CONFIGS */
+#define TOPIC_OPS 0xDF8 /* READ WRITE CREATE DELETE ALTER DESCRIBE DESCRIBE_CONFIGS ALTER_CONFIGS  \
+                         */
 #define CLUSTER_OPS 0x7FA0 /* CREATE ALTER DESCRIBE CLUSTER_ACTION DESCRIBE/ALTER_CONFIGS ... */
 
 const rill_topic *rill__auto_create_topic(rill_server *srv, const char *name, int create,
@@ -53,8 +54,8 @@ static int fill_topic(rill_req *q, rill_metadata_topic *t, const rill_topic *tp,
     memcpy(t->topic_id, tp->id, 16);
     t->topic_authorized_operations = ops ? TOPIC_OPS : RILL_AUTHORIZED_OPS_UNKNOWN;
     t->npartitions = tp->partitions;
-    t->partitions = rill__arena_calloc(&q->srv->arena, (size_t)tp->partitions,
-                                       sizeof(*t->partitions));
+    t->partitions =
+        rill__arena_calloc(&q->srv->arena, (size_t)tp->partitions, sizeof(*t->partitions));
     if (!t->partitions && tp->partitions)
         return -1;
     for (int32_t p = 0; p < tp->partitions; p++) {

@@ -61,8 +61,8 @@ int rill__h_produce(rill_req *q) {
 
     int acks_ok = req.acks == 0 || req.acks == 1 || req.acks == -1;
     rill_flush_policy pol = srv->cfg->flush_policy;
-    int want_fsync = (req.acks == -1 && pol != RILL_FLUSH_OS) ||
-                     (req.acks == 1 && pol == RILL_FLUSH_SYNC);
+    int want_fsync =
+        (req.acks == -1 && pol != RILL_FLUSH_OS) || (req.acks == 1 && pol == RILL_FLUSH_SYNC);
     uint64_t hold = 0;
 
     rill_produce_resp m;

@@ -77,17 +77,18 @@ static int32_t create_partitions_count(rill_server *srv, const rill_create_topic
     int32_t self = srv->cfg->node_id;
     if (t->nassignments > 0) {
         if (t->num_partitions != -1 || t->replication_factor != -1) {
-            snprintf(msg, cap, "Both numPartitions or replicationFactor and replicasAssignments "
-                               "were set. Both cannot be used at the same time.");
+            snprintf(msg, cap,
+                     "Both numPartitions or replicationFactor and replicasAssignments "
+                     "were set. Both cannot be used at the same time.");
             *err = RILL_ERR_INVALID_REQUEST;
             return -1;
         }
         for (int32_t i = 0; i < t->nassignments; i++) {
             const rill_create_topics_assignment *as = &t->assignments[i];
-            if (as->partition_index != i ||
-                !assignment_ok(as->broker_ids, as->nbroker_ids, self)) {
-                snprintf(msg, cap, "Partition %d must be assigned to broker %d only "
-                                   "(partitions numbered from 0).",
+            if (as->partition_index != i || !assignment_ok(as->broker_ids, as->nbroker_ids, self)) {
+                snprintf(msg, cap,
+                         "Partition %d must be assigned to broker %d only "
+                         "(partitions numbered from 0).",
                          (int)as->partition_index, (int)self);
                 *err = RILL_ERR_INVALID_REPLICA_ASSIGNMENT;
                 return -1;
@@ -107,8 +108,7 @@ static int32_t create_partitions_count(rill_server *srv, const rill_create_topic
 }
 
 /* The topic's configs in a CreateTopics v5+ result. */
-static int result_configs(rill_server *srv, rill_create_topics_result *res,
-                          const rill_topic *tp) {
+static int result_configs(rill_server *srv, rill_create_topics_result *res, const rill_topic *tp) {
     rill_cfg_entry *e;
     int32_t n;
     if (rill__topic_configs(srv, tp, &srv->arena, &e, &n) != 0)
@@ -152,8 +152,9 @@ int rill__h_create_topics(rill_req *q) {
         int32_t parts = -1;
         if (duplicate_in(req.topics, sizeof(*req.topics), req.ntopics, i)) {
             res->error_code = RILL_ERR_INVALID_REQUEST;
-            snprintf(msg, sizeof(msg), "Create topics request from client contains a "
-                                       "duplicate topic name");
+            snprintf(msg, sizeof(msg),
+                     "Create topics request from client contains a "
+                     "duplicate topic name");
         } else if (rill__topic_cstr(t->name, name, sizeof(name)) != 0) {
             res->error_code = RILL_ERR_INVALID_TOPIC_EXCEPTION;
             snprintf(msg, sizeof(msg), "Topic name is illegal");
@@ -174,9 +175,9 @@ int rill__h_create_topics(rill_req *q) {
                     return -1;
                 k++;
             }
-            rill_err_t e = rill__storage_create_topic(srv->st, name, parts, kv, (size_t)k,
-                                                      srv->now_ms, req.validate_only, msg,
-                                                      sizeof(msg));
+            rill_err_t e =
+                rill__storage_create_topic(srv->st, name, parts, kv, (size_t)k, srv->now_ms,
+                                           req.validate_only, msg, sizeof(msg));
             res->error_code = e > 0 ? (int16_t)e : e ? RILL_ERR_KAFKA_STORAGE_ERROR : 0;
             if (!e && !req.validate_only)
                 RILL_LOG(srv->lg, RILL_LOG_INFO, "server", "topic %s created with %d partitions",
@@ -280,22 +281,26 @@ int rill__h_create_partitions(rill_req *q) {
             snprintf(msg, sizeof(msg), "The topic does not exist.");
         } else if (t->count <= tp->partitions) {
             res->error_code = RILL_ERR_INVALID_PARTITIONS;
-            snprintf(msg, sizeof(msg), "Topic currently has %d partitions, which is higher than "
-                                       "or equal to the requested %d.",
+            snprintf(msg, sizeof(msg),
+                     "Topic currently has %d partitions, which is higher than "
+                     "or equal to the requested %d.",
                      (int)tp->partitions, (int)t->count);
         } else if (t->nassignments >= 0) {
             if (t->nassignments != t->count - tp->partitions) {
                 res->error_code = RILL_ERR_INVALID_REPLICA_ASSIGNMENT;
-                snprintf(msg, sizeof(msg), "Increasing the number of partitions by %d but %d "
-                                           "assignments provided.",
+                snprintf(msg, sizeof(msg),
+                         "Increasing the number of partitions by %d but %d "
+                         "assignments provided.",
                          (int)(t->count - tp->partitions), (int)t->nassignments);
             }
             for (int32_t k = 0; k < t->nassignments && !res->error_code; k++)
                 if (!assignment_ok(t->assignments[k].broker_ids, t->assignments[k].nbroker_ids,
                                    srv->cfg->node_id)) {
                     res->error_code = RILL_ERR_INVALID_REPLICA_ASSIGNMENT;
-                    snprintf(msg, sizeof(msg), "New partitions must be assigned to broker %d "
-                                               "only.", (int)srv->cfg->node_id);
+                    snprintf(msg, sizeof(msg),
+                             "New partitions must be assigned to broker %d "
+                             "only.",
+                             (int)srv->cfg->node_id);
                 }
         }
         if (!res->error_code && !req.validate_only) {

@@ -34,21 +34,21 @@ int rill__h_describe_groups(rill_req *q);
 int rill__h_delete_groups(rill_req *q);
 
 /* Decodes the body with the API's codec; false when malformed or not used up exactly. */
-#define RILL_REQ_DECODE(q, api, req)                                                           \
-    (rill__##api##_req_decode(&(q)->r, (q)->h.api_version, (req), &(q)->srv->arena) == 0 &&    \
+#define RILL_REQ_DECODE(q, api, req)                                                               \
+    (rill__##api##_req_decode(&(q)->r, (q)->h.api_version, (req), &(q)->srv->arena) == 0 &&        \
      rill__rd_remain(&(q)->r) == 0)
 
 /* Encodes the response body and finishes the request: a handler's usual last step. */
-#define RILL_REQ_REPLY(q, api, msg)                                                            \
-    (rill__##api##_resp_encode(&(q)->resp->buf, (q)->h.api_version, (msg)) == 0                \
-         ? (rill__req_finish(q), 0)                                                            \
+#define RILL_REQ_REPLY(q, api, msg)                                                                \
+    (rill__##api##_resp_encode(&(q)->resp->buf, (q)->h.api_version, (msg)) == 0                    \
+         ? (rill__req_finish(q), 0)                                                                \
          : -1)
 
 /* ptr = n zeroed elements from the request arena (none when n <= 0); false when out of
  * memory. */
-#define RILL_REQ_ARRAY(q, ptr, n)                                                              \
-    (((ptr) = rill__arena_calloc(&(q)->srv->arena, (size_t)((n) > 0 ? (n) : 0),              \
-                                 sizeof(*(ptr)))) != NULL ||                                   \
+#define RILL_REQ_ARRAY(q, ptr, n)                                                                  \
+    (((ptr) = rill__arena_calloc(&(q)->srv->arena, (size_t)((n) > 0 ? (n) : 0),                    \
+                                 sizeof(*(ptr)))) != NULL ||                                       \
      (n) <= 0)
 
 /* Counts an error code put in the response (metrics). */
@@ -67,9 +67,9 @@ int rill__list_offsets_ts_finder(void *opaque, const uint8_t *batch, size_t len,
 /* One configuration entry as DescribeConfigs / CreateTopics report it. */
 typedef struct rill_cfg_entry {
     const char *name;
-    char *value;    /* NULL: no value (sensitive or unset) */
-    int8_t source;  /* Kafka's ConfigSource: 1 topic, 4 static broker, 5 default */
-    int8_t type;    /* Kafka's ConfigType: 1 boolean, 2 string, 3 int, 5 long, 7 list */
+    char *value;   /* NULL: no value (sensitive or unset) */
+    int8_t source; /* Kafka's ConfigSource: 1 topic, 4 static broker, 5 default */
+    int8_t type;   /* Kafka's ConfigType: 1 boolean, 2 string, 3 int, 5 long, 7 list */
     bool read_only;
 } rill_cfg_entry;
 
@@ -78,8 +78,8 @@ typedef struct rill_cfg_entry {
 #define RILL_CFG_SOURCE_DEFAULT 5
 
 /* Every topic-level config of tp with its effective value, from the arena (h_configs.c). */
-int rill__topic_configs(rill_server *srv, const rill_topic *tp, rill_arena *a,
-                        rill_cfg_entry **out, int32_t *n);
+int rill__topic_configs(rill_server *srv, const rill_topic *tp, rill_arena *a, rill_cfg_entry **out,
+                        int32_t *n);
 
 /*
  * Makes sure a topic exists for a request that may create it (Metadata auto-creation).

@@ -297,8 +297,8 @@ static void choose_advertised(rill_server *srv) {
     const rill_hostport *first = c->nlisteners ? &c->listeners[0] : NULL;
     snprintf(srv->adv_host, sizeof(srv->adv_host), "%s",
              c->has_advertise && c->advertise.host[0] ? c->advertise.host
-             : first && first->host[0]                 ? first->host
-                                                       : "");
+             : first && first->host[0]                ? first->host
+                                                      : "");
     srv->adv_port = c->has_advertise && c->advertise.port ? c->advertise.port : srv->ports[0];
     if (!srv->adv_host[0] || !strcmp(srv->adv_host, "0.0.0.0") || !strcmp(srv->adv_host, "::")) {
         /* A wildcard address cannot be connected to: advertise the host name, as Kafka. */
@@ -307,8 +307,8 @@ static void choose_advertised(rill_server *srv) {
     }
 }
 
-rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg,
-                            rill_server **out, char *err, size_t errlen) {
+rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg, rill_server **out,
+                            char *err, size_t errlen) {
     *out = NULL;
     rill_server *srv = calloc(1, sizeof(*srv));
     if (!srv) {
@@ -414,9 +414,7 @@ int rill__server_port(const rill_server *srv, int i) {
     return i >= 0 && i < srv->nlisteners ? srv->ports[i] : -1;
 }
 
-int rill__server_metrics_port(const rill_server *srv) {
-    return srv->metrics_port;
-}
+int rill__server_metrics_port(const rill_server *srv) { return srv->metrics_port; }
 
 void rill__server_stop(rill_server *srv) {
     atomic_store(&srv->stop, 1);
@@ -509,8 +507,7 @@ static void shutdown_drain(rill_server *srv) {
         close(srv->listeners[i].fd);
         srv->listeners[i].fd = -1;
     }
-    RILL_LOG(srv->lg, RILL_LOG_INFO, "server", "shutting down: %zu connections",
-             srv->nsessions);
+    RILL_LOG(srv->lg, RILL_LOG_INFO, "server", "shutting down: %zu connections", srv->nsessions);
     rill__fetch_check_parked(srv, 1); /* answer every long poll now */
     rill__flusher_drain(&srv->flusher);
     int64_t deadline = rill__mono_ms() + SHUTDOWN_DRAIN_MS;

@@ -32,8 +32,8 @@ typedef struct rill_server rill_server;
  * Returns 0; RILL_ERR_STATE when the data directory is used by another broker; other
  * errors with a message in err.
  */
-rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg,
-                            rill_server **out, char *err, size_t errlen);
+rill_err_t rill__server_new(const rill_broker_config *cfg, const rill_logger *lg, rill_server **out,
+                            char *err, size_t errlen);
 /*
  * Runs the loop until rill__server_stop(), then shuts down gracefully: stops accepting,
  * answers what is in flight (parked fetches now, held produce acks after their fsync),

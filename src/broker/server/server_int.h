@@ -59,19 +59,19 @@ typedef struct rill_splice {
 typedef struct rill_resp {
     struct rill_resp *next;
     rill_session *s;
-    rill_buf buf;       /* size prefix + header + body, without the spliced bytes */
-    size_t hdr_len;     /* size prefix + response header */
-    size_t sent;        /* bytes of buf written */
-    size_t counted;     /* bytes of buf in the session's out_mem */
+    rill_buf buf;   /* size prefix + header + body, without the spliced bytes */
+    size_t hdr_len; /* size prefix + response header */
+    size_t sent;    /* bytes of buf written */
+    size_t counted; /* bytes of buf in the session's out_mem */
     rill_splice *sp;
     uint32_t nsp, capsp;
-    uint32_t cursp;     /* next splice to send */
-    int64_t sp_sent;    /* bytes of sp[cursp] sent */
-    uint8_t pending;    /* the body is not there yet */
-    uint64_t hold_seq;  /* 0, or the flush round that must be durable before writing */
+    uint32_t cursp;    /* next splice to send */
+    int64_t sp_sent;   /* bytes of sp[cursp] sent */
+    uint8_t pending;   /* the body is not there yet */
+    uint64_t hold_seq; /* 0, or the flush round that must be durable before writing */
     int16_t api_key;
     int16_t api_version;
-    int64_t start_us;   /* when the request arrived (latency metric) */
+    int64_t start_us;    /* when the request arrived (latency metric) */
     rill_parked *parked; /* the long-poll record while pending */
 } rill_resp;
 
@@ -87,13 +87,13 @@ struct rill_session {
     int32_t held_idx; /* index in srv->held, -1 when not there */
     int64_t last_active_ms;
     uint64_t id;
-    uint8_t dead;       /* closed; freed at the end of the loop iteration */
-    uint8_t paused;     /* not reading: too much output queued */
-    uint8_t want_write; /* the socket said EAGAIN */
+    uint8_t dead;            /* closed; freed at the end of the loop iteration */
+    uint8_t paused;          /* not reading: too much output queued */
+    uint8_t want_write;      /* the socket said EAGAIN */
     uint8_t close_when_done; /* close once the queue is written (acks=0 error) */
-    uint8_t blocked;    /* a group request is pending: later requests wait (as Kafka) */
-    uint8_t kicked;     /* in srv->kick */
-    uint8_t broken;     /* a late response could not be encoded: close at the next kick */
+    uint8_t blocked;         /* a group request is pending: later requests wait (as Kafka) */
+    uint8_t kicked;          /* in srv->kick */
+    uint8_t broken;          /* a late response could not be encoded: close at the next kick */
     char peer[64];
 };
 
@@ -102,13 +102,13 @@ typedef struct rill_req {
     rill_server *srv;
     rill_session *s;
     rill_req_header h;
-    bool flexible;    /* body (and headers) use the flexible encodings */
-    rill_rd r;        /* the body */
-    uint8_t *frame;   /* the whole request after the size: writable (Produce assigns offsets
-                       * in place) and valid only during the call */
+    bool flexible;  /* body (and headers) use the flexible encodings */
+    rill_rd r;      /* the body */
+    uint8_t *frame; /* the whole request after the size: writable (Produce assigns offsets
+                     * in place) and valid only during the call */
     size_t len;
-    rill_resp *resp;  /* size placeholder and response header already written */
-    int nerrors;      /* error codes the handler put in the response (metrics) */
+    rill_resp *resp; /* size placeholder and response header already written */
+    int nerrors;     /* error codes the handler put in the response (metrics) */
 } rill_req;
 
 typedef int(rill_handler)(rill_req *q);
@@ -153,11 +153,11 @@ struct rill_server {
     size_t nheld, capheld;
     rill_session **kick; /* sessions with responses completed outside their I/O callback */
     size_t nkick, capkick;
-    struct rill_gc *gc;  /* the group coordinator */
+    struct rill_gc *gc; /* the group coordinator */
 
     rill_parked **parked; /* long-poll fetches: a min-heap on deadline */
     size_t nparked, capparked;
-    rill_parked *parked_dead; /* answered or cancelled, freed after the check pass */
+    rill_parked *parked_dead;        /* answered or cancelled, freed after the check pass */
     uint64_t append_gen, parked_gen; /* appends seen / when parked were last checked */
 
     rill_resp *free_resps;
@@ -165,14 +165,14 @@ struct rill_server {
 
     uint8_t *scratch;
     size_t scratch_cap;
-    rill_arena arena; /* decoded requests; reset after each */
+    rill_arena arena;            /* decoded requests; reset after each */
     rill_batch_reader ts_reader; /* ListOffsets by time inside compressed batches */
 
     rill_flusher flusher;
     rill_metrics metrics;
     rill_hmap topic_stats; /* name -> rill_topic_stats* */
 
-    int64_t now_ms;    /* wall clock, refreshed each iteration */
+    int64_t now_ms; /* wall clock, refreshed each iteration */
     int64_t mono_ms;
     int64_t last_tick_ms, last_idle_sweep_ms;
 };
