@@ -303,8 +303,9 @@ class RillBroker:
     .kill(sig) signals it and reaps it, .restart() starts it again on the same
     data directory (and the same port, so clients keep their bootstrap)."""
 
-    def __init__(self, data_dir, extra_args=(), start_timeout=20.0, port=0):
+    def __init__(self, data_dir, extra_args=(), start_timeout=20.0, port=0, env=None):
         self.exe = require_binary(rill_broker_path(), "rill-broker")
+        self.env = env  # variables added to ours (e.g. an LD_PRELOAD shim's)
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
         self.start_timeout = start_timeout
@@ -324,7 +325,8 @@ class RillBroker:
         argv += os.environ.get("RILL_TEST_BROKER_ARGS", "").split()
         self.argv = argv
         self.stopped_by_test = False
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        env = dict(os.environ, **self.env) if self.env else None
+        self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         self._out = LineReader(self.proc.stdout, self.log_path)
         try:

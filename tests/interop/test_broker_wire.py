@@ -704,3 +704,35 @@ def test_requests_pipelined_behind_an_offset_commit_are_answered(rill_broker, to
         c.send_raw(commit + versions)  # one segment: the broker reads both at once
         got = [struct.unpack_from(">i", c.recv())[0] for _ in range(2)]
         assert got == [2000 + i, 3000 + i]
+
+
+def test_slow_offsets_fsync_does_not_stall_other_clients(rill_broker, topic_name):
+    """The offsets store is synced on the flusher thread: while an OffsetCommit waits for a
+    slow fdatasync (a shim makes it take 1.5 s, as on a disk busy with other writers), the
+    event loop goes on serving every other client.  The commit itself is answered only
+    after its sync.  (The sync once ran inside the loop and froze the whole broker, so group
+    members missed heartbeats and were thrown out.)"""
+    shim = helpers.build_path("tests", "slow_fsync.so")
+    assert os.path.exists(shim), shim
+    asan = (os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0").lstrip(":")
+    b = rill_broker(env={"LD_PRELOAD": shim, "RILL_SLOW_FSYNC_MATCH": "offsets.log",
+                         "RILL_SLOW_FSYNC_MS": "1500", "ASAN_OPTIONS": asan})
+    c = Conn(b.bootstrap, timeout=10.0)
+    ensure_topic(c, topic_name)
+    other = Conn(b.bootstrap, timeout=10.0)
+    t0 = time.monotonic()
+    c.send_raw(request(8, 2, 4000, offset_commit_v2_body("wire-slow", topic_name, 0, 5)))
+    time.sleep(0.2)  # the commit's sync is under way
+    quick = []
+    for _ in range(5):
+        t1 = time.monotonic()
+        other.call(18, 0, b"")
+        quick.append(time.monotonic() - t1)
+    resp = c.recv()
+    waited = time.monotonic() - t0
+    assert struct.unpack_from(">i", resp)[0] == 4000
+    assert waited >= 1.4, "the shim did not slow the offsets sync (%.2f s)" % waited
+    assert max(quick) < 0.5, quick
+    r = Reader(resp[4:])
+    assert r.take(">i") == 1 and r.string() == topic_name
+    assert r.take(">i") == 1 and r.take(">ih") == (0, 0)

@@ -965,18 +965,69 @@ static int only_topic_t(void *opaque, const char *topic, int32_t partition) {
     return (strcmp(topic, "t") == 0 || strcmp(topic, "s") == 0) && partition < 4;
 }
 
-static void offsets_commit_fetch_restart(void **st) {
-    (void)st;
-    char *dir = tdir_new();
-    assert_non_null(dir);
-    char path[512];
-    snprintf(path, sizeof(path), "%s/offsets.log", dir);
-    rill_offsets *o;
-    assert_int_equal(rill__offsets_open(path, NULL, &o), 0);
+/* A config on a file-backed offsets store (path, in a new directory *dir) opened in *o. */
+static rill_gc_config store_cfg(char **dir, char path[512], rill_offsets **o) {
+    *dir = tdir_new();
+    assert_non_null(*dir);
+    snprintf(path, 512, "%s/offsets.log", *dir);
+    assert_int_equal(rill__offsets_open(path, NULL, o), 0);
     rill_gc_config c = test_cfg();
-    c.offsets = o;
+    c.offsets = *o;
     c.partition_exists = only_topic_t;
     now = 5000;
+    return c;
+}
+
+/*
+ * External sync (rill-broker's flusher thread): held commits are tagged with the number of
+ * the sync that covers them and answered when it is done, in order; a failed sync answers
+ * NOT_COORDINATOR (retriable).  The coordinator's own tick and timeout leave them alone.
+ */
+static void offsets_external_sync(void **st) {
+    (void)st;
+    char *dir, path[512];
+    rill_offsets *o;
+    rill_gc_config c = store_cfg(&dir, path, &o);
+    c.external_sync = 1;
+    rill_gc *gc = rill__gc_new(&c);
+
+    cres a, b, d;
+    commit(gc, "ext", -1, "", "t", 0, 1, NULL, &a);
+    assert_int_equal(rill__gc_commits_waiting(gc), 1);
+    assert_true(rill__gc_next_timeout(gc) > now); /* nothing for the loop to spin on */
+    rill__gc_tick(gc, now);
+    assert_int_equal(a.calls, 0);
+    rill__gc_commits_tag(gc, 1);
+    assert_int_equal(rill__gc_commits_waiting(gc), 0);
+    commit(gc, "ext", -1, "", "t", 1, 2, NULL, &b);
+    assert_int_equal(rill__gc_commits_waiting(gc), 1);
+    rill__gc_commits_tag(gc, 2);
+
+    rill__gc_commits_release(gc, 0, RILL_ERR_NO_ERROR);
+    assert_int_equal(a.calls + b.calls, 0);
+    rill__gc_commits_release(gc, 1, RILL_ERR_NO_ERROR);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.errs[0], 0);
+    assert_int_equal(b.calls, 0);
+    rill__gc_commits_release(gc, 2, RILL_ERR_KAFKA_STORAGE_ERROR);
+    assert_int_equal(b.calls, 1);
+    assert_int_equal(b.errs[0], RILL_ERR_NOT_COORDINATOR);
+
+    /* Not yet tagged: no release answers it; the coordinator's end cancels it. */
+    commit(gc, "ext", -1, "", "t", 2, 3, NULL, &d);
+    rill__gc_commits_release(gc, 99, RILL_ERR_NO_ERROR);
+    assert_int_equal(d.calls, 0);
+    rill__gc_destroy(gc);
+    assert_int_equal(d.cancelled, 1);
+    rill__offsets_close(o);
+    tdir_rm(dir);
+}
+
+static void offsets_commit_fetch_restart(void **st) {
+    (void)st;
+    char *dir, path[512];
+    rill_offsets *o;
+    rill_gc_config c = store_cfg(&dir, path, &o);
     rill_gc *gc = rill__gc_new(&c);
 
     /* A consumer with manual assignment (generation -1) commits to a new group; the answer
@@ -1281,6 +1332,7 @@ int main(void) {
         cmocka_unit_test(static_member_rejoin),
         cmocka_unit_test(leave_group),
         cmocka_unit_test(offsets_commit_fetch_restart),
+        cmocka_unit_test(offsets_external_sync),
         cmocka_unit_test(delete_and_list_groups),
         cmocka_unit_test(cleanup_forgets_empty_groups),
         cmocka_unit_test(cancel_connection),

@@ -1,13 +1,16 @@
 /*
  * test_storage_offsets.c -- committed group offsets: commit/fetch, survival across
- * reopen, torn last record, deletes, compaction.
+ * reopen, torn last record, deletes, compaction, and the sync split for a background thread.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -169,12 +172,119 @@ static void compaction(void **state) {
     assert_string_equal(rill__offsets_get(f->o, "g", "t", 3)->metadata, "m");
 }
 
+static void *run_job(void *o) {
+    rill__offsets_sync_run(o);
+    return NULL;
+}
+
+static int64_t committed(rill_offsets *o, const char *group, int32_t partition) {
+    const rill_offset_entry *e = rill__offsets_get(o, group, "t", partition);
+    return e ? e->offset : -1;
+}
+
+/*
+ * The flusher's way: begin hands the queued records to a job run on another thread; what
+ * is committed meanwhile waits for the next sync and lands after them, so the newer
+ * offset wins on replay.  Compaction keeps off the file while the job is out.
+ */
+static void background_job(void **state) {
+    fx *f = *state;
+    assert_int_equal(rill__offsets_sync_begin(f->o), 0); /* nothing queued */
+    assert_int_equal(rill__offsets_commit(f->o, "g", "t", 0, 10, -1, NULL, 1), 0);
+    long long empty = tfile_size(f->path);
+    assert_int_equal(rill__offsets_sync_begin(f->o), 1);
+    assert_true(rill__offsets_busy(f->o));
+    assert_false(rill__offsets_dirty(f->o));             /* the job has the records */
+    assert_int_equal(rill__offsets_sync_begin(f->o), 0); /* one job at a time */
+    assert_int_equal(rill__offsets_commit(f->o, "g", "t", 0, 20, -1, NULL, 2), 0);
+    assert_true(rill__offsets_dirty(f->o));
+    assert_int_equal(rill__offsets_compact(f->o, 1), 0); /* skipped: the job owns the file */
+    assert_int_equal(tfile_size(f->path), empty);
+
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, run_job, f->o), 0);
+    pthread_join(th, NULL);
+    long long one = tfile_size(f->path);
+    assert_true(one > empty); /* the first record only */
+    assert_int_equal(rill__offsets_sync_end(f->o), 0);
+    assert_false(rill__offsets_busy(f->o));
+    assert_true(rill__offsets_dirty(f->o)); /* the second is still queued */
+
+    assert_int_equal(rill__offsets_sync_begin(f->o), 1);
+    run_job(f->o);
+    assert_int_equal(rill__offsets_sync_end(f->o), 0);
+    assert_int_equal(tfile_size(f->path), empty + 2 * (one - empty));
+    assert_int_equal(rill__offsets_file_size(f->o), tfile_size(f->path));
+    reopen(f);
+    assert_int_equal(committed(f->o, "g", 0), 20);
+}
+
+/* Commits 10 to g/t/partition, hands it to a job, commits 20; returns the empty file's size. */
+static long long job_and_newer(fx *f, int32_t partition) {
+    long long empty = tfile_size(f->path);
+    assert_int_equal(rill__offsets_commit(f->o, "g", "t", partition, 10, -1, NULL, 1), 0);
+    assert_int_equal(rill__offsets_sync_begin(f->o), 1);
+    assert_int_equal(rill__offsets_commit(f->o, "g", "t", partition, 20, -1, NULL, 2), 0);
+    return empty;
+}
+
+/*
+ * A synchronous sync (DeleteGroups, shutdown) while a job is out and not yet run: it writes
+ * the job's older records before the newer ones, and the job then has nothing to write.
+ */
+static void sync_while_job_out(void **state) {
+    fx *f = *state;
+    long long empty = job_and_newer(f, 1);
+    assert_int_equal(rill__offsets_sync(f->o), 0);
+    long long both = tfile_size(f->path);
+    run_job(f->o);
+    assert_int_equal(rill__offsets_sync_end(f->o), 0);
+    assert_int_equal(tfile_size(f->path), both); /* not written twice */
+    assert_false(rill__offsets_dirty(f->o));
+    assert_true(both > empty);
+    reopen(f);
+    assert_int_equal(committed(f->o, "g", 1), 20);
+}
+
+/*
+ * A job whose write fails (the file may not grow: RLIMIT_FSIZE, a real EFBIG): its records
+ * go back to the queue ahead of the newer ones, the torn write is cut off, and the next
+ * sync writes them all, oldest first.
+ */
+static void failed_job_requeues(void **state) {
+    fx *f = *state;
+    long long empty = job_and_newer(f, 2);
+
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)empty;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    run_job(f->o);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+
+    assert_int_equal(rill__offsets_sync_end(f->o), RILL_ERR_KAFKA_STORAGE_ERROR);
+    assert_true(rill__offsets_dirty(f->o));
+    assert_int_equal(tfile_size(f->path), empty);
+    assert_int_equal(rill__offsets_sync_begin(f->o), 1);
+    run_job(f->o);
+    assert_int_equal(rill__offsets_sync_end(f->o), 0);
+    assert_true(tfile_size(f->path) > empty);
+    reopen(f);
+    assert_int_equal(committed(f->o, "g", 2), 20);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(commit_fetch_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(torn_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(compaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(background_job, setup, teardown),
+        cmocka_unit_test_setup_teardown(sync_while_job_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_job_requeues, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

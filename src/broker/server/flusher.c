@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "broker/server/group_coordinator.h"
 #include "broker/server/server_int.h"
 #include "common/clock.h"
 
@@ -23,11 +24,14 @@ static void *thread_main(void *arg) {
             break; /* stopping, nothing left to do */
         size_t n = f->nround;
         rill_log_flush_job *jobs = f->jobs;
+        rill_offsets *offsets = f->round_offsets ? f->offsets : NULL;
         pthread_mutex_unlock(&f->mu);
         /* The slow part, off the loop thread: fdatasync of each noted segment. */
         for (size_t i = 0; i < n; i++)
             if (jobs[i].run_rc == 0)
                 rill__log_flush_run(&jobs[i]);
+        if (offsets)
+            rill__offsets_sync_run(offsets);
         pthread_mutex_lock(&f->mu);
         f->job_set = 0;
         f->job_done = 1;
@@ -55,10 +59,15 @@ static void complete_round(rill_flusher *f, int top_level) {
         if (rill__log_flush_end(f->round_logs[i], &f->jobs[i], &flushed) != 0)
             failed = 1;
     }
+    rill_err_t oerr = f->round_offsets ? rill__offsets_sync_end(f->offsets) : f->offsets_err;
+    f->round_offsets = 0;
+    f->offsets_err = RILL_ERR_NO_ERROR;
     f->nround = 0;
     f->running = 0;
     f->durable_seq = f->round_seq;
     rill_server *srv = f->srv;
+    if (srv->gc)
+        rill__gc_commits_release(srv->gc, f->durable_seq, oerr);
     srv->metrics.fsyncs++;
     rill__histogram_add(&srv->metrics.fsync, rill__mono_us() - f->round_start_us);
     if (failed) {
@@ -131,6 +140,9 @@ void rill__flusher_destroy(rill_flusher *f) {
         for (size_t i = 0; i < f->nround; i++)
             if (f->jobs[i].run_rc != -2)
                 rill__log_flush_end(f->round_logs[i], &f->jobs[i], NULL);
+        if (f->round_offsets)
+            rill__offsets_sync_end(f->offsets); /* its commits were cancelled with sessions */
+        f->round_offsets = 0;
         f->running = 0;
     }
     pthread_mutex_lock(&f->mu);
@@ -159,8 +171,13 @@ uint64_t rill__flusher_note(rill_flusher *f, rill_log *log) {
     return f->next_seq;
 }
 
+uint64_t rill__flusher_note_offsets(rill_flusher *f) {
+    f->offsets_noted = 1;
+    return f->next_seq;
+}
+
 void rill__flusher_kick(rill_flusher *f) {
-    if (f->running || f->noted.n == 0 || !f->started)
+    if (f->running || (f->noted.n == 0 && !f->offsets_noted) || !f->started)
         return;
     size_t n = f->noted.n;
     if (n > f->capround) {
@@ -186,6 +203,13 @@ void rill__flusher_kick(rill_flusher *f) {
     }
     rill__hmap_free(&f->noted, NULL);
     rill__hmap_init(&f->noted);
+    if (f->offsets_noted && f->offsets) {
+        int rc = rill__offsets_sync_begin(f->offsets);
+        f->round_offsets = rc > 0;
+        if (rc < 0) /* rare (see offsets.h): done here, still answered at the round's end */
+            f->offsets_err = rill__offsets_sync(f->offsets);
+    }
+    f->offsets_noted = 0;
     f->nround = n;
     f->round_seq = f->next_seq++;
     f->running = 1;

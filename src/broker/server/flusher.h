@@ -9,6 +9,10 @@
  * eventfd in the loop, rill__log_flush_end() and the release of the held responses.
  * Rounds are numbered 1, 2, ...: notes made while round n runs belong to round n + 1.
  *
+ * The group coordinator's offsets store rides the same rounds: rill__flusher_note_offsets()
+ * returns the round whose completion has synced the OffsetCommits queued so far, and the
+ * round's end answers them (rill__gc_commits_release), so a slow disk never stalls the loop.
+ *
  * When an fsync fails, storage marks that log failed (it refuses writes from then on) and
  * the sessions holding responses of the round are closed, so nothing is acknowledged that
  * may not be on disk; clients retry and get KAFKA_STORAGE_ERROR.
@@ -22,6 +26,7 @@
 
 #include "broker/storage/hmap.h"
 #include "broker/storage/log.h"
+#include "broker/storage/offsets.h"
 #include "net/loop.h"
 
 struct rill_server;
@@ -38,9 +43,14 @@ typedef struct rill_flusher {
     int job_set;  /* guarded by mu: a round is handed to the thread */
     int job_done; /* guarded by mu */
 
+    rill_offsets *offsets; /* the group offsets store, borrowed; NULL: none */
+    int round_offsets;     /* the running round has an offsets job (read by the thread) */
+
     /* Loop thread only. */
-    rill_hmap noted;       /* log pointer -> log: to flush in the next round */
-    rill_log **round_logs; /* the running round */
+    int offsets_noted;      /* the next round syncs the offsets store */
+    rill_err_t offsets_err; /* a round without an offsets job: the result of a sync done inline */
+    rill_hmap noted;        /* log pointer -> log: to flush in the next round */
+    rill_log **round_logs;  /* the running round */
     rill_log_flush_job *jobs;
     size_t nround, capround;
     int running;
@@ -56,6 +66,8 @@ int rill__flusher_init(rill_flusher *f, struct rill_server *srv, rill_loop *loop
 void rill__flusher_destroy(rill_flusher *f);
 /* log must be made durable; returns the round whose completion covers it. */
 uint64_t rill__flusher_note(rill_flusher *f, rill_log *log);
+/* The offsets store must be synced; returns the round whose completion covers it. */
+uint64_t rill__flusher_note_offsets(rill_flusher *f);
 /* Starts a round if logs are noted and none is running. */
 void rill__flusher_kick(rill_flusher *f);
 /*

@@ -123,7 +123,7 @@ void rill__gc_tick(rill_gc *gc, int64_t now_ms) {
     rill__hmap_iter_init(&it, &gc->groups);
     while ((node = rill__hmap_iter_next(&it)))
         rill__gc_group_timers(gc, node->val);
-    if (gc->commits)
+    if (gc->commits && !gc->cfg.external_sync)
         rill__gc_flush(gc);
     if (now_ms >= gc->next_cleanup) {
         cleanup(gc);
@@ -132,7 +132,7 @@ void rill__gc_tick(rill_gc *gc, int64_t now_ms) {
 }
 
 int64_t rill__gc_next_timeout(const rill_gc *gc) {
-    if (gc->commits)
+    if (gc->commits && !gc->cfg.external_sync)
         return gc->now;
     int64_t t = gc->next_cleanup;
     rill_hmap_iter it;

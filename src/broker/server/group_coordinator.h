@@ -71,6 +71,9 @@ typedef struct rill_gc_config {
                                     groups without committed offsets */
     int sync_commits;      /* 1 (default): OffsetCommit is answered after rill__gc_flush() synced
                               the offsets store; 0: as soon as the commit is written */
+    int external_sync;     /* with sync_commits: the owner syncs the store off the loop
+                              (rill__gc_commits_tag/_release); rill__gc_tick leaves held
+                              commits alone */
     rill_offsets *offsets; /* borrowed (e.g. rill__storage_offsets()); NULL: an in-memory store
                               owned by the coordinator (tests) */
     int64_t (*clock)(void *opaque); /* monotonic ms; NULL: rill__mono_ms */
@@ -172,8 +175,16 @@ int64_t rill__gc_next_timeout(const rill_gc *gc);
  * sync's result.
  */
 rill_err_t rill__gc_flush(rill_gc *gc);
-/* OffsetCommit responses held for the next flush. */
+/* OffsetCommit responses held for the next flush (external sync: not yet tagged). */
 int rill__gc_commits_waiting(const rill_gc *gc);
+/*
+ * External sync (the broker's flusher thread, so that a slow fsync never stalls the event
+ * loop): tag gives every held commit not yet tagged the number of the sync that will cover
+ * it (numbers grow); release answers, in order, those whose sync numbered <= durable_seq
+ * has finished, with NOT_COORDINATOR on their partitions when err says it failed.
+ */
+void rill__gc_commits_tag(rill_gc *gc, uint64_t seq);
+void rill__gc_commits_release(rill_gc *gc, uint64_t durable_seq, rill_err_t err);
 
 /* Kafka's name of a group's state ("Stable", ...), or NULL when the group is unknown. */
 const char *rill__gc_group_state(const rill_gc *gc, const char *group_id);

@@ -92,6 +92,7 @@ typedef struct gc_commit {
     rill_gc_commit_cb *done;
     void *ctx;
     const void *conn;
+    uint64_t seq;     /* external sync: the owner's sync that covers it; 0 before tagging */
     rill_arena arena; /* owns resp's arrays and names */
     rill_offset_commit_resp resp;
 } gc_commit;
@@ -105,8 +106,9 @@ struct rill_gc {
     rill_arena reply;   /* the answer of the request being handled; reset after it */
     int64_t now;
     int64_t next_cleanup;
-    gc_commit *commits, **commits_tail;
+    gc_commit *commits, **commits_tail; /* tagged ones first, in seq order */
     int ncommits;
+    int nuntagged;
 };
 
 /* ---- group_state.c ---- */

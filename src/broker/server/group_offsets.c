@@ -1,8 +1,8 @@
 /*
  * group_offsets.c -- OffsetCommit and OffsetFetch for the group coordinator, on top of
  * the storage offsets store, and the group commit of their durability: a commit's answer
- * is held until rill__gc_flush has synced the store (Kafka answers after the offsets topic
- * has the write, broker_anchors.md §4.3 point 5).
+ * is held until rill__gc_flush (or the owner's external sync) has synced the store (Kafka answers
+ * after the offsets topic has the write, broker_anchors.md §4.3 point 5).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -158,9 +158,20 @@ void rill__gc_offset_commit(rill_gc *gc, const rill_gc_client *cl, int16_t ver,
         *gc->commits_tail = c;
         gc->commits_tail = &c->next;
         gc->ncommits++;
+        gc->nuntagged++;
         return;
     }
     done(ctx, &c->resp);
+    commit_free(c);
+}
+
+/* Answers a held commit and frees it; err (a failed sync) fails its written partitions. */
+static void answer(gc_commit *c, rill_err_t err) {
+    for (int32_t i = 0; err && i < c->resp.ntopics; i++)
+        for (int32_t k = 0; k < c->resp.topics[i].npartitions; k++)
+            if (c->resp.topics[i].partitions[k].error_code == 0)
+                c->resp.topics[i].partitions[k].error_code = store_error(err);
+    c->done(c->ctx, &c->resp);
     commit_free(c);
 }
 
@@ -169,21 +180,37 @@ rill_err_t rill__gc_flush(rill_gc *gc) {
     gc_commit *c = gc->commits;
     gc->commits = NULL;
     gc->commits_tail = &gc->commits;
-    gc->ncommits = 0;
+    gc->ncommits = gc->nuntagged = 0;
     while (c) {
         gc_commit *next = c->next;
-        for (int32_t i = 0; err && i < c->resp.ntopics; i++)
-            for (int32_t k = 0; k < c->resp.topics[i].npartitions; k++)
-                if (c->resp.topics[i].partitions[k].error_code == 0)
-                    c->resp.topics[i].partitions[k].error_code = store_error(err);
-        c->done(c->ctx, &c->resp);
-        commit_free(c);
+        answer(c, err);
         c = next;
     }
     return err;
 }
 
-int rill__gc_commits_waiting(const rill_gc *gc) { return gc->ncommits; }
+int rill__gc_commits_waiting(const rill_gc *gc) {
+    return gc->cfg.external_sync ? gc->nuntagged : gc->ncommits;
+}
+
+void rill__gc_commits_tag(rill_gc *gc, uint64_t seq) {
+    for (gc_commit *c = gc->commits; c && gc->nuntagged; c = c->next)
+        if (!c->seq) {
+            c->seq = seq;
+            gc->nuntagged--;
+        }
+}
+
+void rill__gc_commits_release(rill_gc *gc, uint64_t durable_seq, rill_err_t err) {
+    while (gc->commits && gc->commits->seq && gc->commits->seq <= durable_seq) {
+        gc_commit *c = gc->commits;
+        gc->commits = c->next;
+        if (!gc->commits)
+            gc->commits_tail = &gc->commits;
+        gc->ncommits--;
+        answer(c, err);
+    }
+}
 
 void rill__gc_commits_cancel(rill_gc *gc, const void *conn, bool all) {
     gc_commit **pp = &gc->commits;
@@ -195,6 +222,7 @@ void rill__gc_commits_cancel(rill_gc *gc, const void *conn, bool all) {
         }
         *pp = c->next;
         gc->ncommits--;
+        gc->nuntagged -= c->seq == 0;
         c->done(c->ctx, NULL);
         commit_free(c);
     }

@@ -102,6 +102,8 @@ int rill__server_gc_open(rill_server *srv) {
     gcfg.max_session_timeout_ms = (int32_t)c->group_max_session_timeout_ms;
     gcfg.initial_rebalance_delay_ms = (int32_t)c->group_initial_rebalance_delay_ms;
     gcfg.offsets = rill__storage_offsets(srv->st);
+    gcfg.external_sync = 1; /* on the flusher thread, answered at its round's end */
+    srv->flusher.offsets = gcfg.offsets;
     gcfg.partition_exists = partition_exists;
     gcfg.partition_exists_opaque = srv;
     gcfg.logger = srv->lg;
@@ -114,8 +116,10 @@ void rill__server_gc_step(rill_server *srv) {
         return;
     if (rill__gc_next_timeout(srv->gc) <= srv->mono_ms)
         rill__gc_tick(srv->gc, srv->mono_ms);
+    /* One offsets fsync, off the loop, for every commit of this iteration (and those that
+       come while the running round lasts). */
     if (rill__gc_commits_waiting(srv->gc))
-        rill__gc_flush(srv->gc); /* one offsets fsync for every commit of this iteration */
+        rill__gc_commits_tag(srv->gc, rill__flusher_note_offsets(&srv->flusher));
 }
 
 int64_t rill__server_gc_timeout(rill_server *srv) {

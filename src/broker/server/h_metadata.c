@@ -15,8 +15,8 @@
 #include "proto/api_metadata.h"
 
 /* AclOperation bits a single node without an authorizer allows (Kafka's codes). */
-#define TOPIC_OPS 0xDF8 /* READ WRITE CREATE DELETE ALTER DESCRIBE DESCRIBE_CONFIGS ALTER_CONFIGS  \
-                         */
+/* READ WRITE CREATE DELETE ALTER DESCRIBE DESCRIBE_CONFIGS ALTER_CONFIGS */
+#define TOPIC_OPS 0xDF8
 #define CLUSTER_OPS 0x7FA0 /* CREATE ALTER DESCRIBE CLUSTER_ACTION DESCRIBE/ALTER_CONFIGS ... */
 
 const rill_topic *rill__auto_create_topic(rill_server *srv, const char *name, int create,

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,17 @@ struct rill_offsets {
     int64_t file_size;
     rill_buf pending; /* records not yet written */
     int unsynced;
+
+    /*
+     * The background sync job (rill__offsets_sync_begin/run/end).  io_mu orders every
+     * write to fd and guards inflight, file_size and the job_* fields: the job's thread and
+     * a synchronous rill__offsets_sync on the owner's thread may both want the file.
+     */
+    pthread_mutex_t io_mu;
+    rill_buf inflight; /* records handed to the job, written before any later ones */
+    int job_active;    /* owner's thread: between begin and end */
+    int job_covered;   /* a synchronous sync wrote and synced the job's records */
+    rill_err_t job_err;
 };
 
 /* ---- in-memory table ----------------------------------------------------------------- */
@@ -290,6 +302,8 @@ static rill_offsets *alloc_store(void) {
     o->fd = -1;
     rill__hmap_init(&o->groups);
     rill__buf_init(&o->pending, 0);
+    rill__buf_init(&o->inflight, 0);
+    pthread_mutex_init(&o->io_mu, NULL);
     return o;
 }
 
@@ -300,6 +314,8 @@ static void store_free(rill_offsets *o) {
         close(o->fd);
     rill__hmap_free(&o->groups, group_free);
     rill__buf_free(&o->pending);
+    rill__buf_free(&o->inflight);
+    pthread_mutex_destroy(&o->io_mu);
     free(o->path);
     free(o->dir);
     free(o);
@@ -477,26 +493,97 @@ int64_t rill__offsets_file_size(const rill_offsets *o) {
     return o->file_size + (int64_t)o->pending.len;
 }
 
+/* Appends b to the file (io_mu held).  A failed write is cut off and b kept for a retry. */
+static int append_locked(rill_offsets *o, rill_buf *b) {
+    if (!b->len)
+        return 0;
+    if (rill__fs_write_all(o->fd, b->data, b->len) != 0) {
+        RILL_LOG(o->lg, RILL_LOG_ERR, "storage", "%s: write: %s", o->path, strerror(errno));
+        if (ftruncate(o->fd, (off_t)o->file_size) != 0 || lseek(o->fd, 0, SEEK_END) < 0)
+            RILL_LOG(o->lg, RILL_LOG_ERR, "storage", "%s: %s", o->path, strerror(errno));
+        return -1;
+    }
+    o->file_size += (int64_t)b->len;
+    rill__buf_reset(b);
+    return 0;
+}
+
+static int datasync_locked(rill_offsets *o) {
+    if (fdatasync(o->fd) == 0)
+        return 0;
+    RILL_LOG(o->lg, RILL_LOG_ERR, "storage", "%s: fdatasync: %s", o->path, strerror(errno));
+    return -1;
+}
+
 rill_err_t rill__offsets_sync(rill_offsets *o) {
-    if (!o->unsynced || o->fd < 0)
+    if (o->fd < 0)
         return RILL_ERR_NO_ERROR;
-    if (o->pending.len) {
-        if (rill__fs_write_all(o->fd, o->pending.data, o->pending.len) != 0) {
-            RILL_LOG(o->lg, RILL_LOG_ERR, "storage", "%s: write: %s", o->path, strerror(errno));
-            /* Cut a partial record off; the pending records stay queued for a retry. */
-            if (ftruncate(o->fd, (off_t)o->file_size) != 0 || lseek(o->fd, 0, SEEK_END) < 0)
-                RILL_LOG(o->lg, RILL_LOG_ERR, "storage", "%s: %s", o->path, strerror(errno));
-            return RILL_ERR_KAFKA_STORAGE_ERROR;
+    pthread_mutex_lock(&o->io_mu);
+    rill_err_t err = RILL_ERR_NO_ERROR;
+    int job_left = o->job_active && o->inflight.len;
+    if (o->unsynced || o->inflight.len) {
+        /* The job's records are older than the pending ones: they go first. */
+        if (append_locked(o, &o->inflight) != 0 || append_locked(o, &o->pending) != 0 ||
+            datasync_locked(o) != 0) {
+            err = RILL_ERR_KAFKA_STORAGE_ERROR;
+        } else {
+            o->unsynced = 0;
+            if (job_left)
+                o->job_covered = 1;
         }
-        o->file_size += (int64_t)o->pending.len;
-        rill__buf_reset(&o->pending);
     }
-    if (fdatasync(o->fd) != 0) {
-        RILL_LOG(o->lg, RILL_LOG_ERR, "storage", "%s: fdatasync: %s", o->path, strerror(errno));
-        return RILL_ERR_KAFKA_STORAGE_ERROR;
-    }
+    pthread_mutex_unlock(&o->io_mu);
+    return err;
+}
+
+int rill__offsets_busy(const rill_offsets *o) { return o->job_active; }
+
+int rill__offsets_sync_begin(rill_offsets *o) {
+    if (o->job_active || !o->unsynced || o->fd < 0)
+        return 0;
+    if (o->inflight.len)
+        return -1; /* a failed job's records could not be re-queued (no memory) */
+    pthread_mutex_lock(&o->io_mu);
+    rill_buf t = o->inflight; /* empty: the last job ended */
+    o->inflight = o->pending;
+    o->pending = t;
     o->unsynced = 0;
-    return RILL_ERR_NO_ERROR;
+    o->job_active = 1;
+    o->job_covered = 0;
+    o->job_err = RILL_ERR_NO_ERROR;
+    pthread_mutex_unlock(&o->io_mu);
+    return 1;
+}
+
+void rill__offsets_sync_run(rill_offsets *o) {
+    pthread_mutex_lock(&o->io_mu);
+    if (!o->job_covered && (append_locked(o, &o->inflight) != 0 || datasync_locked(o) != 0))
+        o->job_err = RILL_ERR_KAFKA_STORAGE_ERROR;
+    pthread_mutex_unlock(&o->io_mu);
+}
+
+rill_err_t rill__offsets_sync_end(rill_offsets *o) {
+    if (!o->job_active)
+        return RILL_ERR_NO_ERROR;
+    pthread_mutex_lock(&o->io_mu);
+    rill_err_t err = o->job_covered ? RILL_ERR_NO_ERROR : o->job_err;
+    if (err) {
+        /* Queued again, ahead of what came since: the next sync retries them in order. */
+        if (o->inflight.len &&
+            rill__buf_append(&o->inflight, o->pending.data, o->pending.len) == 0) {
+            rill_buf t = o->pending;
+            o->pending = o->inflight;
+            o->inflight = t;
+            rill__buf_reset(&o->inflight);
+        }
+        o->inflight.err = 0; /* else they stay in inflight, which any later sync writes first */
+        o->unsynced = 1;
+    } else {
+        rill__buf_reset(&o->inflight);
+    }
+    o->job_active = 0;
+    pthread_mutex_unlock(&o->io_mu);
+    return err;
 }
 
 typedef struct enc_ctx {
@@ -511,7 +598,7 @@ static void enc_all(void *opaque, const char *topic, int32_t partition,
 }
 
 rill_err_t rill__offsets_compact(rill_offsets *o, int force) {
-    if (o->fd < 0)
+    if (o->fd < 0 || o->job_active) /* the job owns the file until its end */
         return RILL_ERR_NO_ERROR;
     if (!force && o->records < 2 * o->live + 4096)
         return RILL_ERR_NO_ERROR;

@@ -15,7 +15,8 @@
  * offsets topic is replicated, broker_anchors.md §4.3 point 5).
  *
  * Strings passed in are copied.  Entry pointers returned stay valid until the next call
- * that modifies the store.  Not thread-safe.
+ * that modifies the store.  Not thread-safe, except that rill__offsets_sync_run may run on
+ * another thread while the owner goes on.
  */
 #ifndef RILL_STORAGE_OFFSETS_H
 #define RILL_STORAGE_OFFSETS_H
@@ -76,8 +77,28 @@ rill_err_t rill__offsets_delete_group(rill_offsets *o, const char *group);
 /* A deleted topic's offsets go with it, in every group. */
 rill_err_t rill__offsets_delete_topic(rill_offsets *o, const char *topic);
 
-/* fdatasync when anything was written since the last sync. */
+/*
+ * Writes the queued records and fdatasyncs, when anything was queued since the last sync.
+ * Safe while a background job is out (below): it writes the job's records first, keeping
+ * the file in commit order, and waits for the job's thread if that is writing.
+ */
 rill_err_t rill__offsets_sync(rill_offsets *o);
+/*
+ * The same sync in three steps, so that a background thread does the slow part (the
+ * broker's flusher) while the owner's thread goes on queuing records:
+ *   begin (owner's thread): hands the queued records to the job.  1 when a job started,
+ *         0 when nothing is queued (or a job is already out), -1 when the owner must call
+ *         rill__offsets_sync instead (records of a failed job could not be re-queued).
+ *   run (any thread): writes them and fdatasyncs.
+ *   end (owner's thread, after run): the job's result.  On failure its records are queued
+ *         again ahead of the newer ones, for the next sync to retry.
+ * Compaction is skipped while a job is out.
+ */
+int rill__offsets_sync_begin(rill_offsets *o);
+/* True between begin and end. */
+int rill__offsets_busy(const rill_offsets *o);
+void rill__offsets_sync_run(rill_offsets *o);
+rill_err_t rill__offsets_sync_end(rill_offsets *o);
 int rill__offsets_dirty(const rill_offsets *o);
 /* Rewrites the file with live entries only when it is worth it (or always with force). */
 rill_err_t rill__offsets_compact(rill_offsets *o, int force);
