@@ -52,7 +52,7 @@ install: build
 	cmake --install build
 
 format:
-	clang-format -i include/*.h src/*/*.[ch] src/*/*/*.[ch] tools/*.c tools/cli/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/tools/*.c examples/*.c bench/*.c
+	clang-format -i include/*.h src/*/*.[ch] src/*/*/*.[ch] tools/*.c tools/cli/*.[ch] tests/unit/*.[ch] tests/fuzz/*.[ch] tests/tools/*.c tests/tools/preload/*.c examples/*.c bench/*.c
 
 clean:
 	rm -rf build build-asan build-fuzz
