@@ -32,6 +32,7 @@ static void defaults(void **state) {
     assert_int_equal(c.storage.log_defaults.retention_ms, 7LL * 24 * 3600 * 1000);
     assert_int_equal(c.storage.log_defaults.retention_bytes, -1);
     assert_int_equal(c.storage.log_defaults.max_message_bytes, 1024 * 1024 + 12);
+    assert_int_equal(c.storage.log_defaults.preallocate, 0);
 }
 
 static void hostport(void **state) {
@@ -93,6 +94,8 @@ static void set_keys(void **state) {
     assert_int_equal(c.storage.log_defaults.retention_ms, 2 * 3600 * 1000);
     assert_int_equal(rill__broker_config_set(&c, "message.max.bytes", "5000", err, sizeof(err)), 0);
     assert_int_equal(c.storage.log_defaults.max_message_bytes, 5000);
+    assert_int_equal(rill__broker_config_set(&c, "log.preallocate", "true", err, sizeof(err)), 0);
+    assert_int_equal(c.storage.log_defaults.preallocate, 1);
     assert_int_equal(rill__broker_config_set(&c, "log.dirs", "/var/lib/rill", err, sizeof(err)), 0);
     assert_string_equal(c.data_dir, "/var/lib/rill");
     assert_int_equal(rill__broker_config_set(&c, "listeners",
@@ -136,6 +139,7 @@ static void errors_name_the_key(void **state) {
     expect_error(&c, "log.flush.policy", "always", "is not acks-all, sync or os");
     expect_error(&c, "default.replication.factor", "3", "rill-broker is one node");
     expect_error(&c, "log.segment.bytes", "abc", "log.segment.bytes");
+    expect_error(&c, "log.preallocate", "yes", "log.preallocate: 'yes' is not true or false");
     expect_error(&c, "log.dirs", "/a,/b", "must be one directory");
     expect_error(&c, "listeners", "SSL://h:1", "listeners: 'SSL://h:1' is not HOST:PORT");
     expect_error(&c, "", "1", "empty configuration key");

@@ -257,10 +257,10 @@ static long long tfile_blocks_bytes(const char *p) {
 }
 
 /*
- * The active segment's blocks are reserved ahead of the appends (fallocate, file size
- * unchanged) and given back when it rolls and when the log closes; what is stored and
- * read back is the same either way.  On a file system without fallocate nothing is
- * reserved and only the "given back" half can be seen.
+ * With preallocate, the active segment's blocks are reserved ahead of the appends (fallocate, file
+ * size unchanged) and given back when it rolls and when the log closes; what is stored and read
+ * back is the same either way.  On a file system without fallocate nothing is reserved and only the
+ * "given back" half can be seen.
  */
 static void reserve_ahead_and_give_back(void **state) {
     fx *f = *state;
@@ -268,6 +268,7 @@ static void reserve_ahead_and_give_back(void **state) {
     o.value_len = 1000;
     int64_t bs = tb_size(100, &o);
     f->cfg.segment_bytes = bs * 40;
+    f->cfg.preallocate = 1;
     open_log(f, 0);
     for (int i = 0; i < 50; i++)
         assert_int_equal(append_n(f, 100, &o, 0), 100 * i);

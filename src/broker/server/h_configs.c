@@ -31,7 +31,8 @@ enum {
     F_FLUSH_MESSAGES,
     F_FLUSH_MS,
     F_MAX_MESSAGE,
-    F_TS_TYPE
+    F_TS_TYPE,
+    F_PREALLOCATE
 };
 
 static const struct {
@@ -48,6 +49,7 @@ static const struct {
     {"max.message.bytes", F_MAX_MESSAGE, NULL, T_INT},
     {"message.timestamp.type", F_TS_TYPE, NULL, T_STRING},
     {"min.insync.replicas", F_NONE, "1", T_INT},
+    {"preallocate", F_PREALLOCATE, NULL, T_BOOL},
     {"retention.bytes", F_RETENTION_BYTES, NULL, T_LONG},
     {"retention.ms", F_RETENTION_MS, NULL, T_LONG},
     {"segment.bytes", F_SEGMENT_BYTES, NULL, T_INT},
@@ -90,6 +92,9 @@ static void field_value(const rill_log_config *c, int field, char *out, size_t c
     case F_TS_TYPE:
         snprintf(out, cap, "%s",
                  c->timestamp_type == RILL_TS_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime");
+        return;
+    case F_PREALLOCATE:
+        snprintf(out, cap, "%s", c->preallocate ? "true" : "false");
         return;
     }
     snprintf(out, cap, "%" PRId64, v);

@@ -349,7 +349,8 @@ rill_err_t rill__log_append(rill_log *log, uint8_t *batches, size_t len, int64_t
     }
 
     int64_t pos0 = s->size;
-    rill__segment_reserve(s, pos0 + (int64_t)len, log->cfg.segment_bytes);
+    if (log->cfg.preallocate)
+        rill__segment_reserve(s, pos0 + (int64_t)len, log->cfg.segment_bytes);
     size_t done = 0;
     while (done < len) {
         ssize_t w = pwrite(s->fd, batches + done, len - done, (off_t)(pos0 + (int64_t)done));

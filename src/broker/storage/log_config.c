@@ -74,7 +74,8 @@ enum {
     F_FLUSH_MESSAGES,
     F_FLUSH_MS,
     F_MAX_MESSAGE,
-    F_TS_TYPE
+    F_TS_TYPE,
+    F_PREALLOCATE
 };
 
 /* name, field, multiplier (hours/minutes variants), minimum, maximum */
@@ -106,6 +107,8 @@ static const struct {
     {"message.max.bytes", F_MAX_MESSAGE, 1, 0, INT32_MAX},
     {"message.timestamp.type", F_TS_TYPE, 0, 0, 0},
     {"log.message.timestamp.type", F_TS_TYPE, 0, 0, 0},
+    {"preallocate", F_PREALLOCATE, 0, 0, 0},
+    {"log.preallocate", F_PREALLOCATE, 0, 0, 0},
 };
 
 static int parse_i64(const char *s, int64_t *out) {
@@ -175,6 +178,12 @@ rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char 
                 c->timestamp_type = RILL_TS_LOG_APPEND_TIME;
             else
                 return bad(err, errlen, "%s: '%s' is not CreateTime or LogAppendTime", key, value);
+            return RILL_ERR_NO_ERROR;
+        }
+        if (keys[i].field == F_PREALLOCATE) {
+            if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+                return bad(err, errlen, "%s: '%s' is not true or false", key, value);
+            c->preallocate = value[0] == 't';
             return RILL_ERR_NO_ERROR;
         }
         int64_t v;

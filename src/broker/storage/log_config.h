@@ -38,6 +38,7 @@ typedef struct rill_log_config {
     int64_t flush_ms;             /* flush.ms / log.flush.interval.ms: never */
     int64_t max_message_bytes;    /* max.message.bytes / message.max.bytes: 1048588 */
     int timestamp_type;           /* message.timestamp.type: CreateTime */
+    int preallocate;              /* preallocate / log.preallocate: false (see segment.c) */
     /*
      * rill: when set, the high watermark is the flushed (fsynced) end offset instead of
      * the log end offset, so consumers never see records a power loss could take back

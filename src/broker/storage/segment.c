@@ -156,6 +156,13 @@ int rill__segment_write_indexes(rill_segment *s, int seal) {
  * crash recovery see nothing new.  The step grows with the segment (as much again as it
  * holds, 64 KiB to 8 MiB): a broker with thousands of quiet partitions reserves about
  * what they hold, not 8 MiB each.
+ *
+ * Only with preallocate / log.preallocate=true (Kafka's keys; false by default, as in
+ * Kafka).  CPU per KiB is not the whole story: end to end, librdkafka producing 2M x 1 KiB
+ * into rill-broker ran at a median 392k msgs/s with the reservation and 577k without it
+ * (6 alternating runs each, this machine's ext4): the fallocate calls run in the event
+ * loop (3.7 ms each under load, strace) and writing into unwritten extents costs their
+ * conversion at writeback.
  */
 #define RESERVE_STEP_MIN (64 << 10)
 #define RESERVE_STEP_MAX (8 << 20)
