@@ -586,9 +586,14 @@ static void apply_assignment(rill_consumer_t *c, const uint8_t *data, int32_t le
             added[nadd++] = tp;
     }
     if (nrev) {
-        /* Cooperative: give up what moved, then rejoin so it can be reassigned. */
+        /*
+         * Cooperative: give up what moved, then rejoin so it can be reassigned.  The
+         * commit is a revoke commit, as the eager one: a retriable failure is sent again
+         * before the JoinGroup, and a partition that comes back to us in the next
+         * generation resumes from the position kept here rather than the stale commit.
+         */
         if (c->conf->enable_auto_commit)
-            rill__group_send_commit(c, NULL, true);
+            rill__group_commit_revoke(c, revoked, nrev);
         for (int i = 0; i < nrev; i++)
             rill__tp_stop(c, revoked[i]);
         rill__consumer_rebalance_event(c, RILL_REBALANCE_REVOKE, revoked, nrev);
@@ -722,7 +727,7 @@ static void revoke_all(rill_consumer_t *c, bool commit) {
         return;
     int n = owned(c, own);
     if (n && commit && c->conf->enable_auto_commit)
-        rill__group_commit_revoke(c);
+        rill__group_commit_revoke(c, NULL, 0);
     for (int i = 0; i < n; i++)
         rill__tp_stop(c, own[i]);
     if (n) {

@@ -265,9 +265,10 @@ void rill__group_coord_lost(rill_consumer_t *c, const char *why);
 /* Commits k's offsets, or every assigned position (only those that moved when
  * only_changed); k is finished when the answer comes.  false if nothing was sent. */
 bool rill__group_send_commit(rill_consumer_t *c, cmd *k, bool only_changed);
-/* The commit before an eager revoke: every assigned position that moved,
- * remembered per partition when it does not land (ctp.revoked_pos). */
-bool rill__group_commit_revoke(rill_consumer_t *c);
+/* The commit before a revoke: every assigned position that moved (eager), or those of
+ * the `only` partitions given up (cooperative), remembered per partition when it does
+ * not land (ctp.revoked_pos). */
+bool rill__group_commit_revoke(rill_consumer_t *c, ctp **only, int nonly);
 /* Sends again the revoke commit of partitions that failed with a retriable
  * error, while the generation is unchanged; false if nothing was sent. */
 bool rill__group_retry_revoke(rill_consumer_t *c, int64_t now);

@@ -216,10 +216,13 @@ static commit_req *commit_req_new(rill_consumer_t *c, cmd *k, int cap) {
 }
 
 /* Adds every assigned partition's position (only those that moved when only_changed). */
-static void add_positions(rill_consumer_t *c, commit_req *rq, bool only_changed) {
+/* The positions of the assigned partitions (of `only` when it is not NULL). */
+static void add_positions(rill_consumer_t *c, commit_req *rq, bool only_changed, ctp **only,
+                          int nonly) {
     pthread_mutex_lock(&c->lock);
-    for (int i = 0; i < c->ntps; i++) {
-        ctp *tp = c->tps[i];
+    int n = only ? nonly : c->ntps;
+    for (int i = 0; i < n; i++) {
+        ctp *tp = only ? only[i] : c->tps[i];
         if (!tp->assigned || tp->app_pos < 0)
             continue;
         if (only_changed && tp->app_pos == tp->committed)
@@ -265,18 +268,18 @@ bool rill__group_send_commit(rill_consumer_t *c, cmd *k, bool only_changed) {
             rq->n++;
         }
     } else {
-        add_positions(c, rq, only_changed);
+        add_positions(c, rq, only_changed, NULL, 0);
     }
     return send_commit(c, rq);
 }
 
-bool rill__group_commit_revoke(rill_consumer_t *c) {
+bool rill__group_commit_revoke(rill_consumer_t *c, ctp **only, int nonly) {
     c->revoke_deadline_us = rill__mono_us() + (int64_t)c->conf->max_poll_interval_ms * 1000;
     commit_req *rq = commit_req_new(c, NULL, c->ntps);
     if (!rq)
         return false;
     rq->revoke = true;
-    add_positions(c, rq, true);
+    add_positions(c, rq, true, only, nonly);
     return send_commit(c, rq);
 }
 
