@@ -57,6 +57,14 @@ struct rill_conn {
     int qcap, qhead, qlen;
     int64_t last_rtt_us;
     int in_callback; /* guards close() from inside a response callback */
+    /*
+     * A write failed inside rill__conn_req_end: closing there would run request
+     * callbacks (the new one's too) inside the caller, which still holds its request.
+     * The close waits for the loop (on_io, or the owner's rill__conn_check_timeouts,
+     * which rill__conn_next_deadline makes come at once).
+     */
+    int pending_err;
+    char pending_why[160];
 };
 
 rill_conn *rill__conn_new(rill_loop *loop, const rill_logger *log, const char *name,
@@ -114,6 +122,7 @@ void rill__conn_close(rill_conn *c, int err, const char *reason) {
         c->io.fd = -1;
     }
     c->state = RILL_CONN_DOWN;
+    c->pending_err = 0;
     rill__buf_reset(&c->out);
     c->out_off = 0;
     rill__buf_reset(&c->in);
@@ -123,6 +132,16 @@ void rill__conn_close(rill_conn *c, int err, const char *reason) {
 }
 
 static void on_io(rill_io *io, uint32_t events);
+
+/* Carries out a close deferred by rill__conn_req_end; true if it did. */
+static bool close_pending(rill_conn *c) {
+    if (!c->pending_err)
+        return false;
+    char why[sizeof(c->pending_why)];
+    memcpy(why, c->pending_why, sizeof(why));
+    rill__conn_close(c, c->pending_err, why);
+    return true;
+}
 
 int rill__conn_connect(rill_conn *c, const char *host, int port) {
     if (c->state != RILL_CONN_DOWN)
@@ -194,7 +213,7 @@ static int push_slot(rill_conn *c, const slot *s) {
     return 0;
 }
 
-static void try_write(rill_conn *c);
+static void try_write(rill_conn *c, bool can_close);
 
 int rill__conn_req_end(rill_conn *c, rill__resp_cb *cb, void *opaque, int timeout_ms,
                        bool expect_response) {
@@ -218,12 +237,12 @@ int rill__conn_req_end(rill_conn *c, rill__resp_cb *cb, void *opaque, int timeou
         rill__conn_req_abort(c);
         return -1;
     }
-    if (c->state == RILL_CONN_UP)
-        try_write(c);
+    if (c->state == RILL_CONN_UP && !c->pending_err)
+        try_write(c, false);
     return 0;
 }
 
-static void try_write(rill_conn *c) {
+static void try_write(rill_conn *c, bool can_close) {
     while (c->out_off < c->out.len) {
         ssize_t n = send(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
         if (n > 0) {
@@ -234,6 +253,11 @@ static void try_write(rill_conn *c) {
             break;
         if (n < 0 && errno == EINTR)
             continue;
+        if (!can_close) {
+            c->pending_err = RILL_ERR_TRANSPORT;
+            snprintf(c->pending_why, sizeof(c->pending_why), "send failed: %s", strerror(errno));
+            return;
+        }
         char why[160];
         snprintf(why, sizeof(why), "send failed: %s", strerror(errno));
         rill__conn_close(c, RILL_ERR_TRANSPORT, why);
@@ -397,19 +421,23 @@ static void on_io(rill_io *io, uint32_t events) {
             c->h.on_up(c, c->h.ctx);
         if (c->state != RILL_CONN_UP)
             return;
-        try_write(c);
+        try_write(c, true);
         return;
     }
+    if (close_pending(c))
+        return;
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         do_read(c);
         if (c->state != RILL_CONN_UP)
             return;
     }
     if ((events & EPOLLOUT) || c->out_off < c->out.len)
-        try_write(c);
+        try_write(c, true);
 }
 
 void rill__conn_check_timeouts(rill_conn *c, int64_t now_us) {
+    if (close_pending(c))
+        return;
     for (int i = 0; i < c->qlen; i++) {
         slot *s = &c->q[(c->qhead + i) % c->qcap];
         if (s->deadline_us > now_us)
@@ -424,6 +452,8 @@ void rill__conn_check_timeouts(rill_conn *c, int64_t now_us) {
 }
 
 int64_t rill__conn_next_deadline(const rill_conn *c) {
+    if (c->pending_err)
+        return 0; /* the deferred close is due now */
     int64_t d = INT64_MAX;
     for (int i = 0; i < c->qlen; i++) {
         int64_t x = c->q[(c->qhead + i) % c->qcap].deadline_us;

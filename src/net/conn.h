@@ -13,7 +13,9 @@
  *     rill__conn_req_end(c, cb, opaque, timeout_ms, expect_response);
  *
  * Every request's callback runs exactly once: with the response body, or
- * with an error when the connection fails or the request times out.
+ * with an error when the connection fails or the request times out; never
+ * inside rill__conn_req_end (a write that fails there closes the connection
+ * from the loop), so the caller may use its request after queuing it.
  * I/O goes through a small transport vtable so that TLS can slot in later.
  */
 #ifndef RILL_NET_CONN_H

@@ -157,7 +157,13 @@ class LineReader:
                 return m
 
     def tail(self, n=30):
-        return "\n".join(self.lines[-n:])
+        """The last n lines; a sanitizer report is shown from its first line (its stack
+        is what matters, and it is longer than n lines), up to 80 lines of it."""
+        lines = list(self.lines)
+        for i, line in enumerate(lines):
+            if "ERROR: AddressSanitizer" in line or "runtime error:" in line:
+                return "\n".join(lines[i:i + 80])
+        return "\n".join(lines[-n:])
 
 
 # --------------------------------------------------------------------------
