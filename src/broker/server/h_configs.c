@@ -19,86 +19,29 @@
 
 enum { T_BOOL = 1, T_STRING = 2, T_INT = 3, T_LONG = 5, T_LIST = 7 };
 
-/* Topic-level settings and how to print them from a rill_log_config. */
-enum {
-    F_NONE,
-    F_SEGMENT_BYTES,
-    F_SEGMENT_MS,
-    F_RETENTION_MS,
-    F_RETENTION_BYTES,
-    F_INDEX_INTERVAL,
-    F_INDEX_BYTES,
-    F_FLUSH_MESSAGES,
-    F_FLUSH_MS,
-    F_MAX_MESSAGE,
-    F_TS_TYPE,
-    F_PREALLOCATE
-};
-
+/* Topic-level settings: storage prints those it acts on; the others have a fixed value. */
 static const struct {
     const char *name;
-    int field;         /* F_NONE: fixed value below */
-    const char *fixed; /* for settings a single node does not act on */
+    const char *fixed; /* for settings a single node does not act on; NULL: storage's */
     int8_t type;
 } topic_keys[] = {
-    {"cleanup.policy", F_NONE, "delete", T_LIST},
-    {"compression.type", F_NONE, "producer", T_STRING},
-    {"flush.messages", F_FLUSH_MESSAGES, NULL, T_LONG},
-    {"flush.ms", F_FLUSH_MS, NULL, T_LONG},
-    {"index.interval.bytes", F_INDEX_INTERVAL, NULL, T_INT},
-    {"max.message.bytes", F_MAX_MESSAGE, NULL, T_INT},
-    {"message.timestamp.type", F_TS_TYPE, NULL, T_STRING},
-    {"min.insync.replicas", F_NONE, "1", T_INT},
-    {"preallocate", F_PREALLOCATE, NULL, T_BOOL},
-    {"retention.bytes", F_RETENTION_BYTES, NULL, T_LONG},
-    {"retention.ms", F_RETENTION_MS, NULL, T_LONG},
-    {"segment.bytes", F_SEGMENT_BYTES, NULL, T_INT},
-    {"segment.index.bytes", F_INDEX_BYTES, NULL, T_INT},
-    {"segment.ms", F_SEGMENT_MS, NULL, T_LONG},
-    {"unclean.leader.election.enable", F_NONE, "false", T_BOOL},
+    {"cleanup.policy", "delete", T_LIST},
+    {"compression.type", "producer", T_STRING},
+    {"flush.messages", NULL, T_LONG},
+    {"flush.ms", NULL, T_LONG},
+    {"index.interval.bytes", NULL, T_INT},
+    {"max.message.bytes", NULL, T_INT},
+    {"message.timestamp.type", NULL, T_STRING},
+    {"min.insync.replicas", "1", T_INT},
+    {"preallocate", NULL, T_BOOL},
+    {"retention.bytes", NULL, T_LONG},
+    {"retention.ms", NULL, T_LONG},
+    {"segment.bytes", NULL, T_INT},
+    {"segment.index.bytes", NULL, T_INT},
+    {"segment.ms", NULL, T_LONG},
+    {"unclean.leader.election.enable", "false", T_BOOL},
 };
 #define NTOPIC_KEYS (int32_t)(sizeof(topic_keys) / sizeof(topic_keys[0]))
-
-static void field_value(const rill_log_config *c, int field, char *out, size_t cap) {
-    int64_t v = 0;
-    switch (field) {
-    case F_SEGMENT_BYTES:
-        v = c->segment_bytes;
-        break;
-    case F_SEGMENT_MS:
-        v = c->segment_ms;
-        break;
-    case F_RETENTION_MS:
-        v = c->retention_ms;
-        break;
-    case F_RETENTION_BYTES:
-        v = c->retention_bytes;
-        break;
-    case F_INDEX_INTERVAL:
-        v = c->index_interval_bytes;
-        break;
-    case F_INDEX_BYTES:
-        v = c->segment_index_bytes;
-        break;
-    case F_FLUSH_MESSAGES:
-        v = c->flush_messages;
-        break;
-    case F_FLUSH_MS:
-        v = c->flush_ms;
-        break;
-    case F_MAX_MESSAGE:
-        v = c->max_message_bytes;
-        break;
-    case F_TS_TYPE:
-        snprintf(out, cap, "%s",
-                 c->timestamp_type == RILL_TS_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime");
-        return;
-    case F_PREALLOCATE:
-        snprintf(out, cap, "%s", c->preallocate ? "true" : "false");
-        return;
-    }
-    snprintf(out, cap, "%" PRId64, v);
-}
 
 static char *arena_strdup(rill_arena *a, const char *s) {
     size_t n = strlen(s) + 1;
@@ -131,13 +74,13 @@ int rill__topic_configs(rill_server *srv, const rill_topic *tp, rill_arena *a, r
         const char *over = rill__topic_config(tp, topic_keys[k].name);
         e[m].name = topic_keys[k].name;
         e[m].type = topic_keys[k].type;
-        if (topic_keys[k].field == F_NONE) {
+        if (topic_keys[k].fixed) {
             snprintf(v, sizeof(v), "%s", over ? over : topic_keys[k].fixed);
             e[m].source = over ? RILL_CFG_SOURCE_TOPIC : RILL_CFG_SOURCE_DEFAULT;
         } else {
-            field_value(&eff, topic_keys[k].field, v, sizeof(v));
-            field_value(broker, topic_keys[k].field, b, sizeof(b));
-            field_value(&builtin, topic_keys[k].field, d, sizeof(d));
+            rill__log_config_get(&eff, topic_keys[k].name, v, sizeof(v));
+            rill__log_config_get(broker, topic_keys[k].name, b, sizeof(b));
+            rill__log_config_get(&builtin, topic_keys[k].name, d, sizeof(d));
             e[m].source = over                ? RILL_CFG_SOURCE_TOPIC
                           : strcmp(b, d) != 0 ? RILL_CFG_SOURCE_STATIC_BROKER
                                               : RILL_CFG_SOURCE_DEFAULT;
@@ -196,11 +139,11 @@ static void add_bool(cfg_list *l, const char *name, int v, int dv) {
     add(l, name, T_BOOL, v ? "true" : "false", dv ? "true" : "false");
 }
 
-static void add_log(cfg_list *l, const char *name, int8_t type, int field, const rill_log_config *c,
+static void add_log(cfg_list *l, const char *name, int8_t type, const rill_log_config *c,
                     const rill_log_config *d) {
     char a[64], b[64];
-    field_value(c, field, a, sizeof(a));
-    field_value(d, field, b, sizeof(b));
+    rill__log_config_get(c, name, a, sizeof(a));
+    rill__log_config_get(d, name, b, sizeof(b));
     add(l, name, type, a, b);
 }
 
@@ -243,16 +186,16 @@ static int broker_configs(rill_server *srv, rill_arena *a, rill_cfg_entry **out,
         rill__flush_policy_name(d.flush_policy));
     add(&l, "listeners", T_STRING, listeners, c->nlisteners ? "" : listeners);
     add(&l, "advertised.listeners", T_STRING, advl, c->has_advertise ? "" : advl);
-    add_log(&l, "message.max.bytes", T_INT, F_MAX_MESSAGE, lc, ld);
-    add_log(&l, "log.segment.bytes", T_INT, F_SEGMENT_BYTES, lc, ld);
-    add_log(&l, "log.roll.ms", T_LONG, F_SEGMENT_MS, lc, ld);
-    add_log(&l, "log.retention.ms", T_LONG, F_RETENTION_MS, lc, ld);
-    add_log(&l, "log.retention.bytes", T_LONG, F_RETENTION_BYTES, lc, ld);
-    add_log(&l, "log.index.interval.bytes", T_INT, F_INDEX_INTERVAL, lc, ld);
-    add_log(&l, "log.index.size.max.bytes", T_INT, F_INDEX_BYTES, lc, ld);
-    add_log(&l, "log.flush.interval.messages", T_LONG, F_FLUSH_MESSAGES, lc, ld);
-    add_log(&l, "log.flush.interval.ms", T_LONG, F_FLUSH_MS, lc, ld);
-    add_log(&l, "log.message.timestamp.type", T_STRING, F_TS_TYPE, lc, ld);
+    add_log(&l, "message.max.bytes", T_INT, lc, ld);
+    add_log(&l, "log.segment.bytes", T_INT, lc, ld);
+    add_log(&l, "log.roll.ms", T_LONG, lc, ld);
+    add_log(&l, "log.retention.ms", T_LONG, lc, ld);
+    add_log(&l, "log.retention.bytes", T_LONG, lc, ld);
+    add_log(&l, "log.index.interval.bytes", T_INT, lc, ld);
+    add_log(&l, "log.index.size.max.bytes", T_INT, lc, ld);
+    add_log(&l, "log.flush.interval.messages", T_LONG, lc, ld);
+    add_log(&l, "log.flush.interval.ms", T_LONG, lc, ld);
+    add_log(&l, "log.message.timestamp.type", T_STRING, lc, ld);
     add_int(&l, "log.retention.check.interval.ms", T_LONG, c->storage.retention_check_interval_ms,
             d.storage.retention_check_interval_ms);
     add_int(&l, "group.initial.rebalance.delay.ms", T_INT, c->group_initial_rebalance_delay_ms,

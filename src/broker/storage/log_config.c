@@ -4,6 +4,7 @@
 #include "broker/storage/log_config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,53 @@ static rill_err_t check_other(const char *key, const char *value, char *err, siz
             return bad(err, errlen, "%s: '%s' is not an integer >= 1", key, value);
     }
     return RILL_ERR_NO_ERROR;
+}
+
+int rill__log_config_get(const rill_log_config *c, const char *key, char *out, size_t cap) {
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(key, keys[i].name) != 0)
+            continue;
+        int64_t v = 0;
+        switch (keys[i].field) {
+        case F_SEGMENT_BYTES:
+            v = c->segment_bytes;
+            break;
+        case F_SEGMENT_MS:
+            v = c->segment_ms;
+            break;
+        case F_RETENTION_MS:
+            v = c->retention_ms;
+            break;
+        case F_RETENTION_BYTES:
+            v = c->retention_bytes;
+            break;
+        case F_INDEX_INTERVAL:
+            v = c->index_interval_bytes;
+            break;
+        case F_INDEX_BYTES:
+            v = c->segment_index_bytes;
+            break;
+        case F_FLUSH_MESSAGES:
+            v = c->flush_messages;
+            break;
+        case F_FLUSH_MS:
+            v = c->flush_ms;
+            break;
+        case F_MAX_MESSAGE:
+            v = c->max_message_bytes;
+            break;
+        case F_TS_TYPE:
+            snprintf(out, cap, "%s",
+                     c->timestamp_type == RILL_TS_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime");
+            return 0;
+        case F_PREALLOCATE:
+            snprintf(out, cap, "%s", c->preallocate ? "true" : "false");
+            return 0;
+        }
+        snprintf(out, cap, "%" PRId64, v);
+        return 0;
+    }
+    return -1;
 }
 
 rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char *value, char *err,
