@@ -171,6 +171,10 @@ rill_err_t rill__producer_append_locked(rill_producer_t *p, ptopic *t, int32_t p
                 p->nfree++;
                 return RILL_ERR_NO_MEMORY;
             }
+            /* Uncompressed, the records' CRC is taken here, record by record
+             * while each is in cache: the I/O thread then seals the batch from
+             * its header alone. */
+            b->bb.crc_on_append = p->conf->compression == RILL_CODEC_NONE;
             pp->open = b;
             wake = true; /* the sender must arm a linger timer for it */
         }
@@ -598,6 +602,11 @@ void rill_producer_destroy(rill_producer_t *p) {
     rill__loop_wakeup(p->loop);
     pthread_join(p->thread, NULL);
 
+    /* The connections go first: their in-flight Produce requests fail now,
+     * through on_produce, while their batches are still alive (failing the
+     * queues first freed those batches and on_produce then read them). */
+    rill__cluster_destroy(&p->cl);
+
     /* Whatever was not delivered is failed, and its reports served here. */
     for (int i = 0; i < p->ntopics; i++) {
         ptopic *t = p->topics[i];
@@ -625,7 +634,6 @@ void rill_producer_destroy(rill_producer_t *p) {
     p->closed_head = p->closed_tail = NULL;
     rill_poll(p, 0);
 
-    rill__cluster_destroy(&p->cl);
     for (int i = 0; i < p->ntopics; i++) {
         ptopic *t = p->topics[i];
         free(t->name);

@@ -590,14 +590,15 @@ static void send_to_broker(rill_producer_t *p, rill_cbroker *br, int64_t now) {
                     b->base_seq = pp->next_seq;
                     pp->next_seq = (int32_t)(((int64_t)pp->next_seq + b->cnt) & INT32_MAX);
                 }
-                rill__batch_set_producer(b->bb.buf.data, b->bb.buf.len, p->pid, p->epoch,
-                                         b->base_seq);
+                rill__batch_builder_set_producer(&b->bb, p->pid, p->epoch, b->base_seq);
             }
         }
         rq->p = p;
         rq->broker = br;
         rq->acks = (int16_t)p->conf->acks;
         rq->n = n;
+        /* acks=0 gets no response, so its batches are done once queued: copied. */
+        bool expect = rq->acks != 0;
         rill_buf *buf = rill__conn_req_begin(br->conn, RILL_API_PRODUCE, ver);
         rill_produce_writer w;
         rill__produce_req_begin(&w, buf, ver, rill__str_null(), rq->acks,
@@ -608,12 +609,21 @@ static void send_to_broker(rill_producer_t *p, rill_cbroker *br, int64_t now) {
             while (j < n && rq->b[j]->t == rq->b[i]->t)
                 j++;
             rill__produce_req_topic(&w, rill__str(rq->b[i]->t->name), j - i);
-            for (int k = i; k < j; k++)
-                rill__produce_req_partition(&w, rq->b[k]->partition, rq->b[k]->bb.buf.data,
-                                            (int32_t)rq->b[k]->bb.buf.len);
+            for (int k = i; k < j; k++) {
+                const rill_buf *bb = &rq->b[k]->bb.buf;
+                if (!expect) {
+                    rill__produce_req_partition(&w, rq->b[k]->partition, bb->data,
+                                                (int32_t)bb->len);
+                    continue;
+                }
+                /* The batch stays put until on_produce: no copy into the request. */
+                rill__produce_req_partition_begin(&w, rq->b[k]->partition, (int32_t)bb->len);
+                if (rill__conn_req_ref(br->conn, bb->data, bb->len) == 0)
+                    rill__produce_req_partition_apart(&w, bb->len);
+                rill__produce_req_partition_end(&w);
+            }
             i = j;
         }
-        bool expect = rq->acks != 0;
         if (rill__produce_req_end(&w) != 0 ||
             rill__conn_req_end(br->conn, on_produce, rq, p->conf->request_timeout_ms + 5000,
                                expect) != 0) {

@@ -182,6 +182,46 @@ int rill__crc32c_hw_available(void) {
     return hw;
 }
 
+/*
+ * Combining two CRCs (zlib's crc32_combine, for this polynomial): in the
+ * reflected representation bit 31 is x^0.  a times b modulo the polynomial.
+ */
+static uint32_t mult_mod(uint32_t a, uint32_t b) {
+    uint32_t m = 1u << 31, p = 0;
+    for (;;) {
+        if (a & m) {
+            p ^= b;
+            if ((a & (m - 1)) == 0)
+                break;
+        }
+        m >>= 1;
+        b = b & 1 ? (b >> 1) ^ POLY : b >> 1;
+    }
+    return p;
+}
+
+/* x^(2^k) modulo the polynomial, k = 0..63: every bit of a 64-bit bit count. */
+static uint32_t x2n[64];
+static pthread_once_t x2n_once = PTHREAD_ONCE_INIT;
+
+static void x2n_init(void) {
+    uint32_t p = 1u << 30; /* x^1 */
+    x2n[0] = p;
+    for (int k = 1; k < 64; k++)
+        x2n[k] = p = mult_mod(p, p);
+}
+
+uint32_t rill__crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b) {
+    pthread_once(&x2n_once, x2n_init);
+    /* crc_a advanced over len_b zero bytes: times x^(8 len_b). */
+    uint32_t p = 1u << 31; /* x^0 */
+    uint64_t n = len_b;
+    for (int k = 3; n && k < 64; n >>= 1, k++)
+        if (n & 1)
+            p = mult_mod(x2n[k], p);
+    return mult_mod(p, crc_a) ^ crc_b;
+}
+
 uint32_t rill__crc32c(uint32_t crc, const void *data, size_t len) {
     pthread_once(&once, init);
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))

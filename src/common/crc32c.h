@@ -15,5 +15,8 @@ uint32_t rill__crc32c(uint32_t crc, const void *data, size_t len);
 /* The portable path, exposed so tests can compare both implementations. */
 uint32_t rill__crc32c_sw(uint32_t crc, const void *data, size_t len);
 int rill__crc32c_hw_available(void);
+/* The CRC of a||b from the CRCs of a and of b (each started from 0) and
+ * b's length: O(log len_b), no pass over the bytes. */
+uint32_t rill__crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b);
 
 #endif

@@ -24,6 +24,18 @@
 #define OUT_KEEP_MAX (4u << 20)
 /* Room the receive buffer has for each read, when a frame does not need less. */
 #define RBUF_MIN_ROOM (64u * 1024)
+/* Output runs handed to one sendmsg. */
+#define IOV_BATCH 64
+
+/*
+ * A run of queued output: bytes of `out` (ext NULL, at out.data + off; an
+ * offset, since `out` may move when it grows) or bytes the owner of a
+ * request keeps alive until its callback (rill__conn_req_ref).
+ */
+typedef struct oseg {
+    const uint8_t *ext;
+    size_t off, len;
+} oseg;
 
 typedef struct slot {
     int32_t corr;
@@ -32,6 +44,7 @@ typedef struct slot {
     void *opaque;
     int64_t sent_us;
     int64_t deadline_us;
+    uint64_t end_pos; /* q_bytes once the request was queued */
 } slot;
 
 struct rill_conn {
@@ -44,9 +57,17 @@ struct rill_conn {
     int32_t max_frame;
     rill_conn_state state;
 
-    rill_buf out;     /* frames waiting to be written */
-    size_t out_off;   /* bytes of out already written */
-    size_t req_start; /* offset of the frame being encoded */
+    rill_buf out; /* the bytes of queued frames that the connection owns */
+    oseg *seg;    /* queued output in order: runs of `out` and callers' bytes */
+    int nseg, segcap, seg_head;
+    size_t seg_off;     /* bytes of seg[seg_head] already written */
+    size_t own_mark;    /* bytes of `out` from here on are in no run yet */
+    uint64_t q_bytes;   /* bytes queued since the connection came up */
+    uint64_t w_bytes;   /* ... and written */
+    size_t req_start;   /* offset of the frame being encoded */
+    int req_seg0;       /* nseg when it began */
+    size_t req_seglen0; /* length of the run before it, which it may extend */
+    size_t req_ext;     /* its bytes queued by reference */
     int16_t req_api, req_ver;
     rill_buf in;      /* bytes read, not yet a whole frame */
     size_t frame_end; /* in a callback: where the frame being handled ends in `in` */
@@ -91,6 +112,7 @@ void rill__conn_destroy(rill_conn *c) {
     rill__conn_close(c, RILL_ERR_DESTROYED, NULL);
     rill__buf_free(&c->out);
     rill__buf_free(&c->in);
+    free(c->seg);
     free(c->q);
     free(c->client_id);
     free(c);
@@ -99,8 +121,53 @@ void rill__conn_destroy(rill_conn *c) {
 rill_conn_state rill__conn_state(const rill_conn *c) { return c->state; }
 const char *rill__conn_name(const rill_conn *c) { return c->name; }
 int rill__conn_inflight(const rill_conn *c) { return c->qlen; }
-size_t rill__conn_outq_bytes(const rill_conn *c) { return c->out.len - c->out_off; }
+size_t rill__conn_outq_bytes(const rill_conn *c) { return (size_t)(c->q_bytes - c->w_bytes); }
 int64_t rill__conn_last_rtt_us(const rill_conn *c) { return c->last_rtt_us; }
+
+/* Forgets every queued byte (all written, or the connection is gone). */
+static void out_reset(rill_conn *c) {
+    c->nseg = c->seg_head = 0;
+    c->seg_off = c->own_mark = 0;
+    c->out.len = 0;
+    c->out.err = 0;
+    if (c->out.cap > OUT_KEEP_MAX) {
+        /* A large request grew the buffer: give the memory back. */
+        rill__buf_free(&c->out);
+        rill__buf_init(&c->out, 0);
+    }
+}
+
+/* Appends a run to the output queue, joining it to the last when contiguous. */
+static int seg_push(rill_conn *c, const uint8_t *ext, size_t off, size_t len) {
+    if (!len)
+        return 0;
+    if (!ext && c->nseg > c->seg_head) {
+        oseg *l = &c->seg[c->nseg - 1];
+        if (!l->ext && l->off + l->len == off) {
+            l->len += len;
+            return 0;
+        }
+    }
+    if (c->nseg == c->segcap) {
+        int ncap = c->segcap ? c->segcap * 2 : 16;
+        oseg *ns = realloc(c->seg, sizeof(*ns) * (size_t)ncap);
+        if (!ns)
+            return -1;
+        c->seg = ns;
+        c->segcap = ncap;
+    }
+    c->seg[c->nseg++] = (oseg){ext, off, len};
+    return 0;
+}
+
+/* Closes the run of `out` bytes encoded since the last run. */
+static int own_flush(rill_conn *c) {
+    size_t len = c->out.len - c->own_mark;
+    if (seg_push(c, NULL, c->own_mark, len) != 0)
+        return -1;
+    c->own_mark = c->out.len;
+    return 0;
+}
 
 static void fail_all(rill_conn *c, int err) {
     /* Pop before calling: a callback may queue new requests. */
@@ -123,8 +190,10 @@ void rill__conn_close(rill_conn *c, int err, const char *reason) {
     }
     c->state = RILL_CONN_DOWN;
     c->pending_err = 0;
-    rill__buf_reset(&c->out);
-    c->out_off = 0;
+    /* Output is dropped before any callback runs: the bytes queued by
+     * reference may be freed by the callbacks. */
+    out_reset(c);
+    c->q_bytes = c->w_bytes = 0;
     rill__buf_reset(&c->in);
     fail_all(c, err);
     if (was && c->h.on_down)
@@ -183,6 +252,9 @@ int rill__conn_connect(rill_conn *c, const char *host, int port) {
 
 rill_buf *rill__conn_req_begin(rill_conn *c, int16_t api_key, int16_t api_version) {
     c->req_start = c->out.len;
+    c->req_seg0 = c->nseg;
+    c->req_seglen0 = c->nseg > c->seg_head ? c->seg[c->nseg - 1].len : 0;
+    c->req_ext = 0;
     c->req_api = api_key;
     c->req_ver = api_version;
     rill__wr_i32(&c->out, 0); /* size, patched at end */
@@ -190,9 +262,22 @@ rill_buf *rill__conn_req_begin(rill_conn *c, int16_t api_key, int16_t api_versio
     return &c->out;
 }
 
+int rill__conn_req_ref(rill_conn *c, const void *data, size_t len) {
+    if (c->out.err || own_flush(c) != 0 || seg_push(c, data, 0, len) != 0) {
+        c->out.err = 1;
+        return -1;
+    }
+    c->req_ext += len;
+    return 0;
+}
+
 void rill__conn_req_abort(rill_conn *c) {
     c->out.len = c->req_start;
     c->out.err = 0;
+    c->own_mark = c->req_start;
+    c->nseg = c->req_seg0;
+    if (c->nseg > c->seg_head)
+        c->seg[c->nseg - 1].len = c->req_seglen0;
 }
 
 static int push_slot(rill_conn *c, const slot *s) {
@@ -217,12 +302,16 @@ static void try_write(rill_conn *c, bool can_close);
 
 int rill__conn_req_end(rill_conn *c, rill__resp_cb *cb, void *opaque, int timeout_ms,
                        bool expect_response) {
-    size_t flen = c->out.len - c->req_start - 4;
+    size_t flen = c->out.len - c->req_start - 4 + c->req_ext;
     if (c->out.err || flen > (size_t)c->max_frame) {
         rill__conn_req_abort(c);
         return -1;
     }
     rill__wr_patch32(&c->out, c->req_start, (int32_t)flen);
+    if (own_flush(c) != 0) {
+        rill__conn_req_abort(c);
+        return -1;
+    }
     int64_t now = rill__mono_us();
     slot s = {.corr = c->next_corr++,
               .api_key = c->req_api,
@@ -230,23 +319,46 @@ int rill__conn_req_end(rill_conn *c, rill__resp_cb *cb, void *opaque, int timeou
               .cb = cb,
               .opaque = opaque,
               .sent_us = now,
-              .deadline_us = now + (int64_t)timeout_ms * 1000};
+              .deadline_us = now + (int64_t)timeout_ms * 1000,
+              .end_pos = c->q_bytes + flen + 4};
     if (c->next_corr == INT32_MAX)
         c->next_corr = 1;
     if (expect_response && push_slot(c, &s) != 0) {
         rill__conn_req_abort(c);
         return -1;
     }
+    c->q_bytes += flen + 4;
     if (c->state == RILL_CONN_UP && !c->pending_err)
         try_write(c, false);
     return 0;
 }
 
 static void try_write(rill_conn *c, bool can_close) {
-    while (c->out_off < c->out.len) {
-        ssize_t n = send(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+    while (c->seg_head < c->nseg) {
+        struct iovec iov[IOV_BATCH];
+        int k = 0;
+        for (int i = c->seg_head; i < c->nseg && k < IOV_BATCH; i++, k++) {
+            const oseg *g = &c->seg[i];
+            const uint8_t *base = g->ext ? g->ext : c->out.data + g->off;
+            size_t skip = i == c->seg_head ? c->seg_off : 0;
+            iov[k].iov_base = (void *)(base + skip);
+            iov[k].iov_len = g->len - skip;
+        }
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)k};
+        ssize_t n = sendmsg(c->io.fd, &mh, MSG_NOSIGNAL);
         if (n > 0) {
-            c->out_off += (size_t)n;
+            c->w_bytes += (uint64_t)n;
+            size_t left = (size_t)n;
+            while (left) {
+                size_t rem = c->seg[c->seg_head].len - c->seg_off;
+                if (left < rem) {
+                    c->seg_off += left;
+                    break;
+                }
+                left -= rem;
+                c->seg_head++;
+                c->seg_off = 0;
+            }
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -263,17 +375,9 @@ static void try_write(rill_conn *c, bool can_close) {
         rill__conn_close(c, RILL_ERR_TRANSPORT, why);
         return;
     }
-    if (c->out_off == c->out.len) {
-        /* Drained: start over at the front (no memmove per partial write),
-         * and give back a buffer that a large request grew. */
-        c->out_off = 0;
-        c->out.len = 0;
-        if (c->out.cap > OUT_KEEP_MAX) {
-            rill__buf_free(&c->out);
-            rill__buf_init(&c->out, 0);
-        }
-    }
-    rill__loop_mod(c->loop, &c->io, EPOLLIN | (c->out.len ? EPOLLOUT : 0));
+    if (c->seg_head == c->nseg)
+        out_reset(c); /* drained: start over at the front, no memmove per partial write */
+    rill__loop_mod(c->loop, &c->io, EPOLLIN | (c->seg_head < c->nseg ? EPOLLOUT : 0));
 }
 
 /* Handles one whole frame; returns -1 if the connection was closed. */
@@ -283,6 +387,15 @@ static int handle_frame(rill_conn *c, const uint8_t *p, size_t n) {
         return -1;
     }
     slot s = c->q[c->qhead];
+    if (s.end_pos > c->w_bytes) {
+        /* Kafka answers a request once it has all of it.  Running the callback
+         * now would let its owner free bytes still queued by reference. */
+        char why[160];
+        snprintf(why, sizeof(why), "response to %s v%d before the request was sent",
+                 rill__api_name(s.api_key), s.api_version);
+        rill__conn_close(c, RILL_ERR_BAD_MSG, why);
+        return -1;
+    }
     rill_rd r;
     rill__rd_init(&r, p, n);
     int32_t corr =
@@ -431,7 +544,7 @@ static void on_io(rill_io *io, uint32_t events) {
         if (c->state != RILL_CONN_UP)
             return;
     }
-    if ((events & EPOLLOUT) || c->out_off < c->out.len)
+    if ((events & EPOLLOUT) || c->seg_head < c->nseg)
         try_write(c, true);
 }
 

@@ -12,6 +12,13 @@
  *     ... encode the body into b ...
  *     rill__conn_req_end(c, cb, opaque, timeout_ms, expect_response);
  *
+ * or, for bulk bytes the caller already holds (a producer's record batches),
+ * queued by reference and written with one gather write, never copied:
+ *
+ *     ... encode up to them into b ...
+ *     rill__conn_req_ref(c, records, len);
+ *     ... encode the rest into b ...
+ *
  * Every request's callback runs exactly once: with the response body, or
  * with an error when the connection fails or the request times out; never
  * inside rill__conn_req_end (a write that fails there closes the connection
@@ -69,6 +76,14 @@ rill_buf *rill__conn_req_begin(rill_conn *c, int16_t api_key, int16_t api_versio
  * be encoded (the callback is not called then). */
 int rill__conn_req_end(rill_conn *c, rill__resp_cb *cb, void *opaque, int timeout_ms,
                        bool expect_response);
+/*
+ * Queues `len` bytes at `data` as the next part of the request being
+ * encoded, without copying them: they must stay unchanged until the
+ * request's callback runs (the connection writes them before the response
+ * can come, and drops them before failing the request).  Only for requests
+ * that expect a response.  0, or -1 (no memory: rill__conn_req_end fails).
+ */
+int rill__conn_req_ref(rill_conn *c, const void *data, size_t len);
 /* Abandons the request being encoded. */
 void rill__conn_req_abort(rill_conn *c);
 

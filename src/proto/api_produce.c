@@ -83,6 +83,14 @@ void rill__produce_req_partition_end(rill_produce_writer *w) {
     w->part_open = false;
 }
 
+void rill__produce_req_partition_apart(rill_produce_writer *w, size_t n) {
+    if (!w->part_open || w->part_end < w->b->len + n) {
+        misuse(w);
+        return;
+    }
+    w->part_end -= n;
+}
+
 void rill__produce_req_partition(rill_produce_writer *w, int32_t index, const void *records,
                                  int32_t len) {
     if (!records && len > 0) {

@@ -77,6 +77,9 @@ void rill__produce_req_partition(rill_produce_writer *w, int32_t index, const vo
 /* One partition whose `total` bytes of records the caller appends itself. */
 void rill__produce_req_partition_begin(rill_produce_writer *w, int32_t index, int32_t total);
 void rill__produce_req_partition_end(rill_produce_writer *w);
+/* Between those two: `n` of the records' bytes went out apart from the
+ * buffer (a gather write), so the buffer holds that many fewer. */
+void rill__produce_req_partition_apart(rill_produce_writer *w, size_t n);
 /* 0, or -1 if the buffer failed or the counts/lengths did not match. */
 int rill__produce_req_end(rill_produce_writer *w);
 

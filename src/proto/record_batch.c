@@ -38,6 +38,8 @@ int rill__batch_begin(rill_batch_builder *bb, int64_t base_timestamp, int64_t pr
     bb->base_sequence = base_sequence;
     bb->count = 0;
     bb->attributes = transactional ? RILL_BATCH_ATTR_TRANSACTIONAL : 0;
+    bb->rec_crc = 0;
+    bb->rec_crc_len = 0;
     if (rill__buf_grow(&bb->buf, RILL_BATCH_HEADER_SIZE))
         return RILL_ERR_NO_MEMORY;
     bb->buf.len = RILL_BATCH_HEADER_SIZE; /* filled by finish */
@@ -147,6 +149,10 @@ int rill__batch_append(rill_batch_builder *bb, int64_t timestamp, const void *ke
         p = put_bytes(uv_put(p, rill__zigzag64(nl)), name, nl);
         p = put_bytes(uv_put(p, rill__zigzag64(hv)), headers[i].value, hv);
     }
+    if (bb->crc_on_append && bb->rec_crc_len == b->len - RILL_BATCH_HEADER_SIZE) {
+        bb->rec_crc = rill__crc32c(bb->rec_crc, b->data + b->len, total);
+        bb->rec_crc_len += total;
+    }
     b->len += total;
     bb->count++;
     if (timestamp > bb->max_timestamp)
@@ -158,6 +164,19 @@ int rill__batch_append(rill_batch_builder *bb, int64_t timestamp, const void *ke
 static void seal(uint8_t *p, size_t len) {
     rill__st32(p + RILL_BATCH_OFF_CRC,
                rill__crc32c(0, p + RILL_BATCH_OFF_ATTRIBUTES, len - RILL_BATCH_OFF_ATTRIBUTES));
+}
+
+/* The same from the builder's records CRC: only the header's bytes are read. */
+static void seal_builder(rill_batch_builder *bb) {
+    uint8_t *p = bb->buf.data;
+    size_t rlen = bb->buf.len - RILL_BATCH_HEADER_SIZE;
+    if (bb->rec_crc_len != rlen) {
+        bb->rec_crc = rill__crc32c(0, p + RILL_BATCH_HEADER_SIZE, rlen);
+        bb->rec_crc_len = rlen;
+    }
+    uint32_t head = rill__crc32c(0, p + RILL_BATCH_OFF_ATTRIBUTES,
+                                 RILL_BATCH_HEADER_SIZE - RILL_BATCH_OFF_ATTRIBUTES);
+    rill__st32(p + RILL_BATCH_OFF_CRC, rill__crc32c_combine(head, bb->rec_crc, rlen));
 }
 
 int rill__batch_finish(rill_batch_builder *bb, int codec, int level, rill_codec_ctx *cctx,
@@ -178,6 +197,7 @@ int rill__batch_finish(rill_batch_builder *bb, int codec, int level, rill_codec_
         rill_buf t = bb->buf;
         bb->buf = *scratch;
         *scratch = t;
+        bb->rec_crc_len = 0; /* the records are now the compressed bytes */
     }
     size_t len = bb->buf.len;
     if (len - RILL_RECORDS_LOG_OVERHEAD > INT32_MAX)
@@ -195,7 +215,7 @@ int rill__batch_finish(rill_batch_builder *bb, int codec, int level, rill_codec_
     rill__st16(p + RILL_BATCH_OFF_PRODUCER_EPOCH, (uint16_t)bb->producer_epoch);
     rill__st32(p + RILL_BATCH_OFF_BASE_SEQUENCE, (uint32_t)bb->base_sequence);
     rill__st32(p + RILL_BATCH_OFF_RECORDS_COUNT, (uint32_t)bb->count);
-    seal(p, len);
+    seal_builder(bb);
     return 0;
 }
 
@@ -221,6 +241,18 @@ int rill__batch_set_producer(uint8_t *data, size_t len, int64_t producer_id, int
     rill__st16(data + RILL_BATCH_OFF_PRODUCER_EPOCH, (uint16_t)epoch);
     rill__st32(data + RILL_BATCH_OFF_BASE_SEQUENCE, (uint32_t)base_sequence);
     seal(data, span);
+    return 0;
+}
+
+int rill__batch_builder_set_producer(rill_batch_builder *bb, int64_t producer_id, int16_t epoch,
+                                     int32_t base_sequence) {
+    uint8_t *data = bb->buf.data;
+    if (batch_span(data, bb->buf.len) != bb->buf.len)
+        return RILL_ERR_INVALID_ARG;
+    rill__st64(data + RILL_BATCH_OFF_PRODUCER_ID, (uint64_t)producer_id);
+    rill__st16(data + RILL_BATCH_OFF_PRODUCER_EPOCH, (uint16_t)epoch);
+    rill__st32(data + RILL_BATCH_OFF_BASE_SEQUENCE, (uint32_t)base_sequence);
+    seal_builder(bb);
     return 0;
 }
 

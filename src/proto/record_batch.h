@@ -31,6 +31,7 @@
 #ifndef RILL_PROTO_RECORD_BATCH_H
 #define RILL_PROTO_RECORD_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -87,6 +88,17 @@ typedef struct rill_batch_builder {
     int32_t count; /* records appended */
     int16_t producer_epoch;
     int16_t attributes; /* transactional bit; codec added by finish */
+    /*
+     * CRC-32C of the first rec_crc_len bytes after the header, so that
+     * sealing (and re-sealing for new sequence numbers) reads 40 header
+     * bytes, not the batch.  With crc_on_append, each append extends it while
+     * the record is still in cache -- on the application's thread in the
+     * producer, not the I/O thread that finishes and sends; finish computes
+     * it when it does not cover the records (or they were compressed).
+     */
+    uint32_t rec_crc;
+    size_t rec_crc_len;
+    bool crc_on_append;
 } rill_batch_builder;
 
 /* max_size bounds the batch in bytes (0: no bound beyond memory). */
@@ -122,6 +134,14 @@ int rill__batch_append(rill_batch_builder *bb, int64_t timestamp, const void *ke
 static inline int32_t rill__batch_count(const rill_batch_builder *bb) { return bb->count; }
 /* Bytes of the batch so far (header included, uncompressed). */
 static inline size_t rill__batch_size(const rill_batch_builder *bb) { return bb->buf.len; }
+
+/*
+ * Sets the producer id, epoch and base sequence of a finished batch and
+ * re-seals it from the records' CRC kept by finish (no pass over the
+ * records).  Returns 0, or RILL_ERR_INVALID_ARG if bb holds no finished batch.
+ */
+int rill__batch_builder_set_producer(rill_batch_builder *bb, int64_t producer_id, int16_t epoch,
+                                     int32_t base_sequence);
 
 /*
  * Completes the batch in bb->buf: compresses the records with `codec`

@@ -136,3 +136,27 @@ def test_compression_type_reaches_the_wire(fake_broker, rill_cli, codec, bits):
                  input=b"\n".join(msgs) + b"\n", timeout=30)
     assert r.returncode == 0, r.stderr.decode(errors="replace")
     assert fb.produce_log and all(e["attributes"] & 0x07 == bits for e in fb.produce_log)
+
+
+def test_destroy_with_many_batches_in_flight_reports_each_once(fake_broker):
+    """The broker never answers; the producer is destroyed (after a short final flush)
+    with one batch per partition in flight across 24 partitions -- more batches than the
+    producer keeps for reuse.  Each message gets exactly one failed report, and nothing
+    reads a freed batch (the in-flight requests used to be failed after their batches
+    were freed: an ASan heap-use-after-free)."""
+    fb = fake_broker(default="silent", partitions=24)
+    p = Probe(fb.bootstrap, "t", conf={"compression.type": "none", "linger.ms": 0,
+                                       "acks": "all"}, final_flush_ms=1500)
+    try:
+        for i in range(96):
+            p.produce(b"m%d" % i, partition=i % 24)
+        rc = p.finish()
+    finally:
+        p.close()
+    assert rc >= 0, "produce_probe crashed; stderr:\n%s" % p.stderr_text()
+    assert rc == 1
+    assert "AddressSanitizer" not in p.stderr_text()
+    assert p.done == {"produced": "96", "delivered": "0", "failed": "96"}, p.done
+    assert sorted(p.reports) == list(range(96))
+    assert all(word != "OK" for word, _, _ in p.reports.values())
+    assert len(fb.produce_log) >= 1, "no Produce request reached the broker"

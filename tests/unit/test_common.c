@@ -95,6 +95,32 @@ static void crc32c_long_inputs(void **state) {
     free(big);
 }
 
+/* The CRC of a||b from the CRCs of the parts, for split points from 0 to
+ * the whole (the producer joins a batch's header CRC to its records'). */
+static void crc32c_combine_parts(void **state) {
+    (void)state;
+    size_t n = 70000;
+    uint8_t *big = malloc(n);
+    assert_non_null(big);
+    uint32_t x = 88172645u;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        big[i] = (uint8_t)x;
+    }
+    uint32_t whole = rill__crc32c(0, big, n);
+    size_t cuts[] = {0, 1, 7, 8, 40, 61, 255, 256, 4096, 65537, n - 1, n};
+    for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
+        size_t a = cuts[k];
+        uint32_t ca = rill__crc32c(0, big, a), cb = rill__crc32c(0, big + a, n - a);
+        assert_int_equal(rill__crc32c_combine(ca, cb, n - a), whole);
+    }
+    /* The check string, cut in two. */
+    assert_int_equal(
+        rill__crc32c_combine(rill__crc32c(0, "1234", 4), rill__crc32c(0, "56789", 5), 5),
+        0xe3069283u);
+    free(big);
+}
+
 static void murmur2_java_vectors(void **state) {
     (void)state;
     static const struct {
@@ -292,11 +318,11 @@ static void error_names(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(crc32c_vectors),       cmocka_unit_test(crc32c_long_inputs),
-        cmocka_unit_test(murmur2_java_vectors), cmocka_unit_test(varint_edges),
-        cmocka_unit_test(buf_limits),           cmocka_unit_test(primitives_roundtrip),
-        cmocka_unit_test(hostile_counts),       cmocka_unit_test(headers_and_api_table),
-        cmocka_unit_test(error_names),
+        cmocka_unit_test(crc32c_vectors),        cmocka_unit_test(crc32c_long_inputs),
+        cmocka_unit_test(crc32c_combine_parts),  cmocka_unit_test(murmur2_java_vectors),
+        cmocka_unit_test(varint_edges),          cmocka_unit_test(buf_limits),
+        cmocka_unit_test(primitives_roundtrip),  cmocka_unit_test(hostile_counts),
+        cmocka_unit_test(headers_and_api_table), cmocka_unit_test(error_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

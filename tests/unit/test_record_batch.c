@@ -509,6 +509,61 @@ static void rewrite_producer(void **state) {
         assert_int_equal(junk[i], 0);
 }
 
+/*
+ * The builder's records CRC (taken on append, or by finish) and the re-seal
+ * from it: the same bytes as a CRC over the whole batch, for every codec,
+ * with the CRC taken on append, by finish, or switched on halfway (finish
+ * must then not trust it).
+ */
+static void crc_kept_by_the_builder(void **state) {
+    fx *f = *state;
+    size_t n = 3000;
+    test_rec *tr = calloc(n, sizeof(*tr));
+    make_records(tr, n, 700);
+    rill_batch_header h;
+    for (size_t c = 0; c < NCODECS; c++) {
+        uint8_t *ref = NULL;
+        size_t ref_len = 0;
+        for (int mode = 0; mode < 3; mode++) {
+            f->bb.crc_on_append = mode == 1;
+            assert_int_equal(rill__batch_begin(&f->bb, tr[0].ts, -1, -1, -1, 0), 0);
+            append_all(&f->bb, tr, n / 2);
+            if (mode == 2)
+                f->bb.crc_on_append = true;
+            append_all(&f->bb, tr + n / 2, n - n / 2);
+            if (mode == 1)
+                assert_int_equal(f->bb.rec_crc_len, f->bb.buf.len - RILL_BATCH_HEADER_SIZE);
+            assert_int_equal(
+                rill__batch_finish(&f->bb, codecs[c], RILL_LEVEL_DEFAULT, &f->cctx, &f->scratch),
+                0);
+            assert_int_equal(rill__batch_validate(&f->rd, f->bb.buf.data, f->bb.buf.len, 0, &h), 0);
+            if (!ref) {
+                ref_len = f->bb.buf.len;
+                ref = malloc(ref_len);
+                memcpy(ref, f->bb.buf.data, ref_len);
+            } else if (codecs[c] == RILL_CODEC_NONE) {
+                assert_int_equal(f->bb.buf.len, ref_len);
+                assert_memory_equal(f->bb.buf.data, ref, ref_len);
+            }
+            /* Re-sealed from the kept CRC == re-sealed by reading it all. */
+            uint8_t *copy = malloc(f->bb.buf.len);
+            memcpy(copy, f->bb.buf.data, f->bb.buf.len);
+            assert_int_equal(rill__batch_builder_set_producer(&f->bb, 77, 3, 1000), 0);
+            assert_int_equal(rill__batch_set_producer(copy, f->bb.buf.len, 77, 3, 1000), 0);
+            assert_memory_equal(f->bb.buf.data, copy, f->bb.buf.len);
+            assert_int_equal(rill__batch_validate(&f->rd, f->bb.buf.data, f->bb.buf.len, 0, &h), 0);
+            assert_int_equal(h.producer_id, 77);
+            assert_int_equal(h.base_sequence, 1000);
+            check_records(&f->rd, f->bb.buf.data, f->bb.buf.len, tr, n, 0);
+            free(copy);
+        }
+        free(ref);
+    }
+    f->bb.crc_on_append = false;
+    free_records(tr, n);
+    free(tr);
+}
+
 /* ------------------------------------------------------------ bad input */
 
 /* Every strict prefix: "need more" / partial, never a read past the end. */
@@ -1209,15 +1264,25 @@ static void extreme_values(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        FX_TEST(hand_built_bytes),     FX_TEST(matches_kafka_python),
-        FX_TEST(decode_kafka_python),  FX_TEST(round_trip_codecs),
-        FX_TEST(many_records),         FX_TEST(rewrite_producer),
-        FX_TEST(truncations),          FX_TEST(corruptions),
-        cmocka_unit_test(bad_records), FX_TEST(header_rules),
-        FX_TEST(control_records),      FX_TEST(decompression_bound),
-        FX_TEST(builder_limits),       cmocka_unit_test(walk_records_blob),
-        FX_TEST(legacy_kafka_python),  FX_TEST(legacy_codecs),
-        FX_TEST(legacy_bad_input),     FX_TEST(extreme_values),
+        FX_TEST(hand_built_bytes),
+        FX_TEST(matches_kafka_python),
+        FX_TEST(decode_kafka_python),
+        FX_TEST(round_trip_codecs),
+        FX_TEST(many_records),
+        FX_TEST(rewrite_producer),
+        FX_TEST(truncations),
+        FX_TEST(corruptions),
+        cmocka_unit_test(bad_records),
+        FX_TEST(header_rules),
+        FX_TEST(control_records),
+        FX_TEST(decompression_bound),
+        FX_TEST(builder_limits),
+        cmocka_unit_test(walk_records_blob),
+        FX_TEST(legacy_kafka_python),
+        FX_TEST(legacy_codecs),
+        FX_TEST(legacy_bad_input),
+        FX_TEST(extreme_values),
+        FX_TEST(crc_kept_by_the_builder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
