@@ -385,9 +385,10 @@ def render(runs, meta, commands, notes):
     w("")
     w("```")
     for r in runs:
-        w("%s %s %s %s rep=%s: %s" % (r.get("target"), r.get("client"), r.get("codec"),
-                                      size_label(int(float(r.get("size", 0)))), r.get("rep"),
-                                      r["raw"]))
+        load = " load=%s" % r["load"] if "load" in r else ""
+        w("%s %s %s %s rep=%s%s: %s" % (r.get("target"), r.get("client"), r.get("codec"),
+                                        size_label(int(float(r.get("size", 0)))), r.get("rep"),
+                                        load, r["raw"]))
     w("```")
     return "\n".join(out) + "\n"
 

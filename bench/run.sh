@@ -62,6 +62,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 [ -x "$RDPERF" ] || die "$RDPERF not built (needs librdkafka-dev; run make build)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rill-bench.XXXXXX")
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Run private copies, so that a rebuild during the run cannot swap a binary
 # under it (the programs link librill statically).
@@ -160,7 +161,8 @@ stop_broker() {
 # run_probe KIND TARGET CLIENT SIZE CODEC REP COMMAND...: runs one measurement,
 # appends its RESULT line to $RAW and the command (bootstrap made generic) to $CMDS.
 run_probe() {
-    tags="kind=$1 target=$2 client=$3 size=$4 codec=$5 rep=$6"
+    # The 1-minute load average before the run: on a shared machine, what else was running.
+    tags="kind=$1 target=$2 client=$3 size=$4 codec=$5 rep=$6 load=$(cut -d' ' -f1 /proc/loadavg)"
     run_target=$2
     shift 6
     echo "$*" | sed -E -e "s|$WORK/bin/|build/|g" -e "s|$SRC/||g" -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' \
@@ -382,6 +384,7 @@ rdver=$(sed -n 's/.*| librdkafka \([0-9][0-9.]*\).*/librdkafka \1/p' "$RAW" | he
     echo "settings: $COUNT messages per run, values of $(echo "$SIZES" | sed 's/ / and /') bytes ('x' repeated, no key), compression $(echo "$CODECS" | sed 's/ / and /'), $SETTINGS; acks=all runs: compression none, $ALL_SETTINGS"
     echo "latency: rdlatency at $LAT_RATE msgs/s for $LAT_SECONDS s, $LAT_SIZE B values, acks=1 linger.ms=0, one partition"
     echo "kinds: $KINDS"
+    echo "load average (1, 5, 15 min): $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end; each raw line shows the 1-minute figure before its run"
     echo "repetitions: $REPS"
 } >"$META"
 
