@@ -134,13 +134,13 @@ mock_cmd() {
     [ "$answer" = OK ] || die "mock cluster: '$*' -> $answer"
 }
 
-# start_broker: a fresh rill-broker on a fresh data dir; sets BROKER_BS.
+# start_broker [ARGS...]: a fresh rill-broker on a fresh data dir; sets BROKER_BS.
 start_broker() {
     rm -rf "$WORK/broker-data"
     # Emptied here, not by the redirection below: that one happens in the child, maybe
     # after wait_for_line has read the previous broker's "listening on" line.
     : >"$WORK/broker.log"
-    "$BROKER" --listen 127.0.0.1:0 --data-dir "$WORK/broker-data" >"$WORK/broker.log" 2>&1 &
+    "$BROKER" --listen 127.0.0.1:0 --data-dir "$WORK/broker-data" "$@" >"$WORK/broker.log" 2>&1 &
     BROKER_PID=$!
     line=$(wait_for_line "$WORK/broker.log" 'listening on ' 20) || {
         note "rill-broker did not start: $(tail -n 3 "$WORK/broker.log" | tr '\n' ' ')"
@@ -201,8 +201,8 @@ targets() {
     else echo "rill-broker mock"; fi
 }
 
-# target_bs TARGET TOPIC: the topic on the mock, or a fresh rill-broker with the topic;
-# sets BS.  Both create the topic before the measured run: the mock by command,
+# target_bs TARGET TOPIC [BROKER-ARGS...]: the topic on the mock, or a fresh rill-broker
+# with the topic; sets BS.  Both create the topic before the measured run: the mock by command,
 # rill-broker by auto-creation under a one-message produce (its creation fsyncs files
 # and directories, which on a busy disk took up to a second of a timed run).
 target_bs() {
@@ -210,10 +210,12 @@ target_bs() {
         mock_cmd topic "$2" 1 1
         BS=$MOCK_BS
     else
-        stop_broker; start_broker || return 1
+        t=$2
+        shift 2
+        stop_broker; start_broker "$@" || return 1
         BS=$BROKER_BS
-        timeout 60 "$RDPERF" "$BS" "$2" 1 1 acks=1 >/dev/null 2>&1 ||
-            note "could not create topic $2 on rill-broker before its run"
+        timeout 60 "$RDPERF" "$BS" "$t" 1 1 acks=1 >/dev/null 2>&1 ||
+            note "could not create topic $t on rill-broker before its run"
     fi
 }
 
@@ -266,15 +268,35 @@ acksall_round() {
     stop_broker
 }
 
+# broker_time REP: rill-broker's own Produce handling time (request read -> response
+# ready) from its --metrics histogram, as a RESULT line: what of the latency is the broker's.
+broker_time() {
+    url=$(sed -nE 's|.*metrics on (http://[^ ]+).*|\1|p' "$WORK/broker.log" | head -n 1)
+    line=$(/usr/bin/python3 - "$url" <<'PY' 2>&1 || true
+import re, sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
+b = [(float(m.group(1)), int(m.group(2))) for m in re.finditer(
+    r'rill_request_duration_seconds_bucket\{api="Produce",le="([0-9.e+-]+)"\} (\d+)', text)]
+n = max(c for _, c in b)
+p99 = min(le for le, c in b if c >= 0.99 * n)
+within = {le: c for le, c in b}
+print("broker_produce_requests=%d broker_p99_le_us=%g broker_within_1ms_pct=%.3f" % (
+    n, p99 * 1e6, 100.0 * within.get(0.001, 0) / n))
+PY
+)
+    echo "RESULT kind=brokertime target=rill-broker client=librdkafka size=$LAT_SIZE codec=none rep=$1 rc=0 | $line" >>"$RAW"
+}
+
 # latency_round: rdlatency at LAT_RATE msgs/s for LAT_SECONDS against both targets.
 latency_round() {
     rep=1
     while [ $rep -le "$REPS" ]; do
         for target in $(targets $rep); do
             topic="bench_lat_$rep"
-            target_bs "$target" "$topic" || continue
+            target_bs "$target" "$topic" --metrics 127.0.0.1:0 || continue
             run_probe latency "$target" librdkafka "$LAT_SIZE" none "$rep" \
                 "$RDLATENCY" "$BS" "$topic" "$LAT_RATE" "$LAT_SECONDS" "$LAT_SIZE" acks=1 linger.ms=0
+            if [ "$target" = rill-broker ]; then broker_time $rep; fi
         done
         rep=$((rep + 1))
     done

@@ -392,11 +392,15 @@ def test_bench_compare_broker_bars(tmp_path):
            t % ("latency", "rill-broker", "librdkafka", 100, 1) + lat % ("80.0", "300.0"),
            t % ("latency", "rill-broker", "librdkafka", 100, 2) + lat % ("90.0", "1500.0"),
            t % ("latency", "rill-broker", "librdkafka", 100, 3) + lat % ("70.0", "500.0"),
+           t % ("brokertime", "rill-broker", "librdkafka", 100, 1)
+           + "broker_produce_requests=900 broker_p99_le_us=100 broker_within_1ms_pct=99.990",
+           t % ("brokertime", "rill-broker", "librdkafka", 100, 2)
+           + "broker_produce_requests=900 broker_p99_le_us=250 broker_within_1ms_pct=100.000",
            t % ("fetch", "rill-broker", "fetchprobe", 1024, 1) + fp % "2100.4",
            t % ("idle", "rill-broker", "fresh", 0, 1) + "idle_rss_kib=4000",
            t % ("idle", "rill-broker", "after-load", 0, 1) + "idle_rss_kib=unknown"]
     runs = compare.parse_runs(raw)
-    assert [r["ok"] for r in runs] == [True] * 10 + [False]
+    assert [r["ok"] for r in runs] == [True] * 12 + [False]
     text = compare.render(runs, {"repetitions": "1"}, [], [])
     assert "| produce, acks=1, 1 KiB none: rill-broker / mock msgs/s | 1.25× | ≥ 1.0× | yes |" in text
     assert ("| produce, acks=all + fsync, 1 KiB none: rill-broker / mock msgs/s | 0.25× | "
@@ -404,6 +408,8 @@ def test_bench_compare_broker_bars(tmp_path):
     # The median of the runs' p99s: 300, 500, 1500 -> 500.
     assert "rill-broker (median of runs) | 500 µs | < 1,000 µs | yes |" in text
     assert "| 300, 1,500, 500 |" in text
+    assert "own Produce handling, p99 (its --metrics, worst run) | ≤ 250 µs |" in text
+    assert "p99 within 100, 250 µs" in text and "99.99% of requests within 1 ms" in text
     assert "| fetch, 1 KiB messages, fetchprobe (raw Fetch reader) | 2,100 MB/s | ≥ 1,000 MB/s | yes |" in text
     assert "| idle RSS of rill-broker (fresh) | 4,000 KiB | < 16,384 KiB | yes |" in text
     assert "| idle RSS of rill-broker (after-load) | — KiB | < 16,384 KiB | — |" in text
