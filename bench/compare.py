@@ -9,14 +9,16 @@ where <line> is what the probe printed last, in the shape shared by rdperf and
 (rdconsume's line has no "x S B" and no delivered/failed; `rill perf consume` prints the
 produce shape, S being the average value size; rdlatency's line (kind=latency) adds
 p50_us= p99_us= p999_us= max_us=; fetchprobe's (kind=fetch) is the produce shape; an
-idle line (kind=idle) is just idle_rss_kib=K).  A run whose line
+idle line (kind=idle) is just idle_rss_kib=K; storeprobe's (kind=store) is fresh_gbs=
+fresh_cpu_s= warm_gbs= direct_gbs= anon_gbs=).  A run whose line
 does not parse, or whose exit status is not 0, is counted as failed and left
 out of the medians.  --meta holds "key: value" lines about the machine,
 --commands the exact command lines, --notes free text lines.
 
 Output: the bars of issue 3 (rill-broker) met or not, medians per (kind, target, client,
 size, codec), the rill/librdkafka ratios against the bars of the issues, rill-broker /
-mock ratios (acks=1 and acks=all), acknowledgement latency, fetch and idle memory, a text
+mock ratios (acks=1 and acks=all), acknowledgement latency, fetch, what storing bytes costs
+on the machine and idle memory, a text
 plot, the commands and the raw lines.  Standard library only.
 """
 
@@ -35,6 +37,11 @@ LINE_RE = re.compile(
 LAT_RE = re.compile(r"p50_us=(?P<p50>[\d.]+) p99_us=(?P<p99>[\d.]+) p999_us=(?P<p999>[\d.]+) "
                     r"max_us=(?P<pmax>[\d.]+)")
 IDLE_RE = re.compile(r"idle_rss_kib=(?P<idle_rss>\d+)")
+STORE_RE = re.compile(r"fresh_gbs=(?P<fresh_gbs>[\d.]+) fresh_cpu_s=(?P<fresh_cpu>[\d.]+) "
+                      r"warm_gbs=(?P<warm_gbs>[\d.]+) direct_gbs=(?P<direct_gbs>[\d.]+) "
+                      r"anon_gbs=(?P<anon_gbs>[\d.]+)")
+# librdkafka's mock cluster keeps this much of a partition (rdkafka_mock.c: max_size).
+MOCK_KEEPS_MIB = 5
 BT_RE = re.compile(r"broker_produce_requests=(?P<bt_n>\d+) broker_p99_le_us=(?P<bt_p99>[\d.e+]+) "
                    r"broker_within_1ms_pct=(?P<bt_1ms>[\d.]+)")
 
@@ -68,6 +75,11 @@ def parse_runs(lines):
             ok = im is not None and tags.get("rc") == "0"
             if im:
                 rec["idle_rss"] = float(im.group("idle_rss"))
+        if tags.get("kind") == "store":
+            sm = STORE_RE.search(m.group("line"))
+            ok = sm is not None and tags.get("rc") == "0"
+            if sm:
+                rec.update({k: float(v) for k, v in sm.groupdict().items()})
         if tags.get("kind") == "brokertime":
             bm = BT_RE.search(m.group("line"))
             ok = bm is not None and tags.get("rc") == "0"
@@ -151,6 +163,7 @@ def broker_sections(g, w):
     fetch = [(k, rs) for k, rs in g.items() if k[0] == "fetch"]
     consume = [(k, rs) for k, rs in g.items() if k[0] == "consume"]
     idle = [(k, rs) for k, rs in g.items() if k[0] == "idle"]
+    store = [r for k, rs in g.items() if k[0] == "store" for r in rs]
 
     for size, codec, mock, rs in acks1:
         r = ratio(med(rs, "rate"), med(mock, "rate"))
@@ -260,6 +273,29 @@ def broker_sections(g, w):
                 size_label(size), fmt(med(rs, "rate")), fmt(med(rs, "mbs"), 1),
                 fmt(med(rs, "nsmsg")), sum(r["ok"] for r in rs), len(rs)))
         w("")
+
+    if store:
+        w("## What keeping bytes costs on this machine (build/bench/storeprobe, 1 GiB)")
+        w("")
+        w("rill-broker keeps what it acknowledges: every produced byte is copied into page "
+          "cache it has not used before (a new segment). librdkafka's mock cluster keeps at "
+          "most %d MiB of a partition (rdkafka_mock.c) and reuses that memory. 1 MiB writes:"
+          % MOCK_KEEPS_MIB)
+        w("")
+        w("| into | GB/s (median) | each run |")
+        w("|---|---:|---|")
+        for label, key in (("new page cache (a new file)", "fresh_gbs"),
+                           ("cached pages (the same file again)", "warm_gbs"),
+                           ("the disk (O_DIRECT, one write at a time)", "direct_gbs"),
+                           ("new anonymous memory (first touch)", "anon_gbs")):
+            w("| %s | %s | %s |" % (label, fmt(med(store, key), 2),
+                                    ", ".join(fmt(r[key], 2) for r in store if r["ok"])))
+        w("")
+        fresh = med(store, "fresh_gbs")
+        if fresh:
+            w("At the median rate for new page cache, every GB a broker keeps takes %s s of "
+              "copying by itself (a run of 2M x 1 KiB messages keeps 2 GB)." % fmt(1.0 / fresh, 2))
+            w("")
 
     if idle:
         w("## Idle memory of rill-broker")

@@ -17,7 +17,10 @@
 #            only the last few MB of a partition, so it cannot serve this);
 #   fetch    build/bench/fetchprobe reading the same topic with raw Fetch requests: the
 #            broker's Fetch path without a consumer's decoding;
-#   idle     rill-broker's resident memory when idle: fresh, and after the consume round.
+#   idle     rill-broker's resident memory when idle: fresh, and after the consume round;
+#   store    build/bench/storeprobe: what keeping bytes costs on this machine (1 GiB into
+#            new page cache, over cached pages, with O_DIRECT, into new memory), the
+#            scale for rill-broker against a mock that keeps only a few MB.
 # Several repetitions of everything, interleaved: odd repetitions run the mock (and
 # librdkafka) first, even ones rill-broker (and rill) first, each rill-broker run on a
 # fresh broker and data dir.  bench/compare.py turns the lines into medians and ratios.
@@ -25,7 +28,7 @@
 # Run it alone: on a shared machine, as `flock /tmp/rill-bench.lock make bench`.
 #
 # Knobs (environment): BENCH_REPS (5), BENCH_COUNT (2000000), BENCH_SIZES ("100 1024"),
-# BENCH_CODECS ("none lz4"), BENCH_KINDS ("produce acksall latency consume fetch idle"),
+# BENCH_CODECS ("none lz4"), BENCH_KINDS ("store produce acksall latency consume fetch idle"),
 # BENCH_LAT_RATE (10000), BENCH_LAT_SECONDS (5), BENCH_LAT_SIZE (100),
 # BENCH_SETTINGS (the producer settings besides acks that both clients get; default below),
 # BENCH_OUT (bench/RESULTS.md), BENCH_RUN_TIMEOUT (300 s per run), BENCH_NOTE (a line for
@@ -41,7 +44,7 @@ SIZES=${BENCH_SIZES:-"100 1024"}
 CODECS=${BENCH_CODECS:-"none lz4"}
 OUT=${BENCH_OUT:-$SRC/bench/RESULTS.md}
 RUN_TIMEOUT=${BENCH_RUN_TIMEOUT:-300}
-KINDS=${BENCH_KINDS:-"produce acksall latency consume fetch idle"}
+KINDS=${BENCH_KINDS:-"store produce acksall latency consume fetch idle"}
 LAT_RATE=${BENCH_LAT_RATE:-10000}
 LAT_SECONDS=${BENCH_LAT_SECONDS:-5}
 LAT_SIZE=${BENCH_LAT_SIZE:-100}
@@ -54,6 +57,7 @@ RDPERF=$BUILD/bench/rdperf
 RDCONSUME=$BUILD/bench/rdconsume
 RDLATENCY=$BUILD/bench/rdlatency
 FETCHPROBE=$BUILD/bench/fetchprobe
+STOREPROBE=$BUILD/bench/storeprobe
 RILL=$BUILD/rill
 BROKER=$BUILD/rill-broker
 
@@ -71,13 +75,14 @@ snapshot() { # PATH-UNDER-BUILD
     mkdir -p "$WORK/bin/$(dirname "$1")"
     cp "$BUILD/$1" "$WORK/bin/$1"
 }
-for f in tests/mockcluster bench/rdperf bench/rdconsume bench/rdlatency bench/fetchprobe rill \
-    rill-broker; do snapshot "$f"; done
+for f in tests/mockcluster bench/rdperf bench/rdconsume bench/rdlatency bench/fetchprobe \
+    bench/storeprobe rill rill-broker; do snapshot "$f"; done
 MOCK=$WORK/bin/tests/mockcluster
 RDPERF=$WORK/bin/bench/rdperf
 RDCONSUME=$WORK/bin/bench/rdconsume
 RDLATENCY=$WORK/bin/bench/rdlatency
 FETCHPROBE=$WORK/bin/bench/fetchprobe
+STOREPROBE=$WORK/bin/bench/storeprobe
 RILL=$WORK/bin/rill
 BROKER=$WORK/bin/rill-broker
 RAW=$WORK/raw.txt
@@ -165,11 +170,11 @@ run_probe() {
     tags="kind=$1 target=$2 client=$3 size=$4 codec=$5 rep=$6 load=$(cut -d' ' -f1 /proc/loadavg)"
     run_target=$2
     shift 6
-    echo "$*" | sed -E -e "s|$WORK/bin/|build/|g" -e "s|$SRC/||g" -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' \
+    echo "$*" | sed -E -e "s|$WORK/bin/|build/|g" -e "s|$WORK|WORKDIR|g" -e "s|$SRC/||g" -e 's/127\.0\.0\.1:[0-9]+/127.0.0.1:PORT/g' \
         -e 's/bench_[A-Za-z0-9_]+/TOPIC/g' >>"$CMDS"
     rc=0
     timeout "$RUN_TIMEOUT" "$@" >"$WORK/run.out" 2>"$WORK/run.err" || rc=$?
-    line=$(grep -E 'msgs/s' "$WORK/run.out" | tail -n 1 || true)
+    line=$(grep -E 'msgs/s|^storeprobe:' "$WORK/run.out" | tail -n 1 || true)
     [ -n "$line" ] || line="no result line; stderr: $(tail -n 3 "$WORK/run.err" | tr '\n' ' ')"
     if [ "$rc" != 0 ] && [ "$run_target" = rill-broker ]; then
         # What the broker said, for whoever fixes it.
@@ -287,6 +292,16 @@ PY
     echo "RESULT kind=brokertime target=rill-broker client=librdkafka size=$LAT_SIZE codec=none rep=$1 rc=0 | $line" >>"$RAW"
 }
 
+# store_round: storeprobe once per repetition, in the bench's work directory (the same
+# filesystem rill-broker's data dirs are on).
+store_round() {
+    rep=1
+    while [ $rep -le "$REPS" ]; do
+        run_probe store machine storeprobe 0 none "$rep" "$STOREPROBE" "$WORK" 1024
+        rep=$((rep + 1))
+    done
+}
+
 # latency_round: rdlatency at LAT_RATE msgs/s for LAT_SECONDS against both targets.
 latency_round() {
     rep=1
@@ -388,6 +403,7 @@ if wants idle && [ "$HAVE_BROKER" = 1 ] && start_broker; then
     idle_rss fresh
     stop_broker
 fi
+if wants store && [ -x "$STOREPROBE" ]; then store_round; fi
 if wants produce; then produce_round; fi
 if wants acksall; then acksall_round; fi
 if wants latency; then latency_round; fi

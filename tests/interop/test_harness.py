@@ -397,10 +397,14 @@ def test_bench_compare_broker_bars(tmp_path):
            t % ("brokertime", "rill-broker", "librdkafka", 100, 2)
            + "broker_produce_requests=900 broker_p99_le_us=250 broker_within_1ms_pct=100.000",
            t % ("fetch", "rill-broker", "fetchprobe", 1024, 1) + fp % "2100.4",
+           t % ("store", "machine", "storeprobe", 0, 1) + "storeprobe: 1024 MiB: fresh_gbs=0.80 "
+           "fresh_cpu_s=1.30 warm_gbs=6.80 direct_gbs=0.70 anon_gbs=1.10",
+           t % ("store", "machine", "storeprobe", 0, 2) + "storeprobe: 1024 MiB: fresh_gbs=1.20 "
+           "fresh_cpu_s=0.90 warm_gbs=7.20 direct_gbs=0.60 anon_gbs=1.30",
            t % ("idle", "rill-broker", "fresh", 0, 1) + "idle_rss_kib=4000",
            t % ("idle", "rill-broker", "after-load", 0, 1) + "idle_rss_kib=unknown"]
     runs = compare.parse_runs(raw)
-    assert [r["ok"] for r in runs] == [True] * 12 + [False]
+    assert [r["ok"] for r in runs] == [True] * 14 + [False]
     text = compare.render(runs, {"repetitions": "1"}, [], [])
     assert "| produce, acks=1, 1 KiB none: rill-broker / mock msgs/s | 1.25× | ≥ 1.0× | yes |" in text
     assert ("| produce, acks=all + fsync, 1 KiB none: rill-broker / mock msgs/s | 0.25× | "
@@ -410,6 +414,9 @@ def test_bench_compare_broker_bars(tmp_path):
     assert "| 300, 1,500, 500 |" in text
     assert "own Produce handling, p99 (its --metrics, worst run) | ≤ 250 µs |" in text
     assert "p99 within 100, 250 µs" in text and "99.99% of requests within 1 ms" in text
+    assert "| new page cache (a new file) | 1.00 | 0.80, 1.20 |" in text
+    assert "| the disk (O_DIRECT, one write at a time) | 0.65 | 0.70, 0.60 |" in text
+    assert "every GB a broker keeps takes 1.00 s of copying" in text
     assert "| fetch, 1 KiB messages, fetchprobe (raw Fetch reader) | 2,100 MB/s | ≥ 1,000 MB/s | yes |" in text
     assert "| idle RSS of rill-broker (fresh) | 4,000 KiB | < 16,384 KiB | yes |" in text
     assert "| idle RSS of rill-broker (after-load) | — KiB | < 16,384 KiB | — |" in text
