@@ -23,7 +23,8 @@
  * with an error when the connection fails or the request times out; never
  * inside rill__conn_req_end (a write that fails there closes the connection
  * from the loop), so the caller may use its request after queuing it.
- * I/O goes through a small transport vtable so that TLS can slot in later.
+ * Plain TCP only: the reads and writes are recv(2)/sendmsg(2) on the socket
+ * (TLS, when it comes, has to sit in do_read and try_write).
  */
 #ifndef RILL_NET_CONN_H
 #define RILL_NET_CONN_H
