@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,47 +66,38 @@ int rill__topic_config_known(const char *key) {
     return 0;
 }
 
-enum {
-    F_SEGMENT_BYTES,
-    F_SEGMENT_MS,
-    F_RETENTION_MS,
-    F_RETENTION_BYTES,
-    F_INDEX_INTERVAL,
-    F_INDEX_BYTES,
-    F_FLUSH_MESSAGES,
-    F_FLUSH_MS,
-    F_MAX_MESSAGE,
-    F_TS_TYPE,
-    F_PREALLOCATE
-};
+/* An integer field's place in rill_log_config; the two non-integer settings. */
+#define F(member) offsetof(rill_log_config, member)
+#define F_TS_TYPE ((size_t)-1)
+#define F_PREALLOCATE ((size_t)-2)
 
 /* name, field, multiplier (hours/minutes variants), minimum, maximum */
 static const struct {
     const char *name;
-    int field;
+    size_t field;
     int64_t mul, min, max;
 } keys[] = {
-    {"segment.bytes", F_SEGMENT_BYTES, 1, 14, INT32_MAX},
-    {"log.segment.bytes", F_SEGMENT_BYTES, 1, 14, INT32_MAX},
-    {"segment.ms", F_SEGMENT_MS, 1, 1, INT64_MAX},
-    {"log.roll.ms", F_SEGMENT_MS, 1, 1, INT64_MAX},
-    {"log.roll.hours", F_SEGMENT_MS, 3600000, 1, INT64_MAX / 3600000},
-    {"retention.ms", F_RETENTION_MS, 1, -1, INT64_MAX},
-    {"log.retention.ms", F_RETENTION_MS, 1, -1, INT64_MAX},
-    {"log.retention.minutes", F_RETENTION_MS, 60000, -1, INT64_MAX / 60000},
-    {"log.retention.hours", F_RETENTION_MS, 3600000, -1, INT64_MAX / 3600000},
-    {"retention.bytes", F_RETENTION_BYTES, 1, -1, INT64_MAX},
-    {"log.retention.bytes", F_RETENTION_BYTES, 1, -1, INT64_MAX},
-    {"index.interval.bytes", F_INDEX_INTERVAL, 1, 0, INT32_MAX},
-    {"log.index.interval.bytes", F_INDEX_INTERVAL, 1, 0, INT32_MAX},
-    {"segment.index.bytes", F_INDEX_BYTES, 1, 4, INT32_MAX},
-    {"log.index.size.max.bytes", F_INDEX_BYTES, 1, 4, INT32_MAX},
-    {"flush.messages", F_FLUSH_MESSAGES, 1, 1, INT64_MAX},
-    {"log.flush.interval.messages", F_FLUSH_MESSAGES, 1, 1, INT64_MAX},
-    {"flush.ms", F_FLUSH_MS, 1, 0, INT64_MAX},
-    {"log.flush.interval.ms", F_FLUSH_MS, 1, 0, INT64_MAX},
-    {"max.message.bytes", F_MAX_MESSAGE, 1, 0, INT32_MAX},
-    {"message.max.bytes", F_MAX_MESSAGE, 1, 0, INT32_MAX},
+    {"segment.bytes", F(segment_bytes), 1, 14, INT32_MAX},
+    {"log.segment.bytes", F(segment_bytes), 1, 14, INT32_MAX},
+    {"segment.ms", F(segment_ms), 1, 1, INT64_MAX},
+    {"log.roll.ms", F(segment_ms), 1, 1, INT64_MAX},
+    {"log.roll.hours", F(segment_ms), 3600000, 1, INT64_MAX / 3600000},
+    {"retention.ms", F(retention_ms), 1, -1, INT64_MAX},
+    {"log.retention.ms", F(retention_ms), 1, -1, INT64_MAX},
+    {"log.retention.minutes", F(retention_ms), 60000, -1, INT64_MAX / 60000},
+    {"log.retention.hours", F(retention_ms), 3600000, -1, INT64_MAX / 3600000},
+    {"retention.bytes", F(retention_bytes), 1, -1, INT64_MAX},
+    {"log.retention.bytes", F(retention_bytes), 1, -1, INT64_MAX},
+    {"index.interval.bytes", F(index_interval_bytes), 1, 0, INT32_MAX},
+    {"log.index.interval.bytes", F(index_interval_bytes), 1, 0, INT32_MAX},
+    {"segment.index.bytes", F(segment_index_bytes), 1, 4, INT32_MAX},
+    {"log.index.size.max.bytes", F(segment_index_bytes), 1, 4, INT32_MAX},
+    {"flush.messages", F(flush_messages), 1, 1, INT64_MAX},
+    {"log.flush.interval.messages", F(flush_messages), 1, 1, INT64_MAX},
+    {"flush.ms", F(flush_ms), 1, 0, INT64_MAX},
+    {"log.flush.interval.ms", F(flush_ms), 1, 0, INT64_MAX},
+    {"max.message.bytes", F(max_message_bytes), 1, 0, INT32_MAX},
+    {"message.max.bytes", F(max_message_bytes), 1, 0, INT32_MAX},
     {"message.timestamp.type", F_TS_TYPE, 0, 0, 0},
     {"log.message.timestamp.type", F_TS_TYPE, 0, 0, 0},
     {"preallocate", F_PREALLOCATE, 0, 0, 0},
@@ -169,44 +161,14 @@ int rill__log_config_get(const rill_log_config *c, const char *key, char *out, s
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (strcmp(key, keys[i].name) != 0)
             continue;
-        int64_t v = 0;
-        switch (keys[i].field) {
-        case F_SEGMENT_BYTES:
-            v = c->segment_bytes;
-            break;
-        case F_SEGMENT_MS:
-            v = c->segment_ms;
-            break;
-        case F_RETENTION_MS:
-            v = c->retention_ms;
-            break;
-        case F_RETENTION_BYTES:
-            v = c->retention_bytes;
-            break;
-        case F_INDEX_INTERVAL:
-            v = c->index_interval_bytes;
-            break;
-        case F_INDEX_BYTES:
-            v = c->segment_index_bytes;
-            break;
-        case F_FLUSH_MESSAGES:
-            v = c->flush_messages;
-            break;
-        case F_FLUSH_MS:
-            v = c->flush_ms;
-            break;
-        case F_MAX_MESSAGE:
-            v = c->max_message_bytes;
-            break;
-        case F_TS_TYPE:
+        if (keys[i].field == F_TS_TYPE)
             snprintf(out, cap, "%s",
                      c->timestamp_type == RILL_TS_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime");
-            return 0;
-        case F_PREALLOCATE:
+        else if (keys[i].field == F_PREALLOCATE)
             snprintf(out, cap, "%s", c->preallocate ? "true" : "false");
-            return 0;
-        }
-        snprintf(out, cap, "%" PRId64, v);
+        else
+            snprintf(out, cap, "%" PRId64,
+                     *(const int64_t *)(const void *)((const char *)c + keys[i].field));
         return 0;
     }
     return -1;
@@ -243,35 +205,7 @@ rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char 
         }
         if (v > 0)
             v *= keys[i].mul;
-        switch (keys[i].field) {
-        case F_SEGMENT_BYTES:
-            c->segment_bytes = v;
-            break;
-        case F_SEGMENT_MS:
-            c->segment_ms = v;
-            break;
-        case F_RETENTION_MS:
-            c->retention_ms = v;
-            break;
-        case F_RETENTION_BYTES:
-            c->retention_bytes = v;
-            break;
-        case F_INDEX_INTERVAL:
-            c->index_interval_bytes = v;
-            break;
-        case F_INDEX_BYTES:
-            c->segment_index_bytes = v;
-            break;
-        case F_FLUSH_MESSAGES:
-            c->flush_messages = v;
-            break;
-        case F_FLUSH_MS:
-            c->flush_ms = v;
-            break;
-        case F_MAX_MESSAGE:
-            c->max_message_bytes = v;
-            break;
-        }
+        *(int64_t *)(void *)((char *)c + keys[i].field) = v;
         return RILL_ERR_NO_ERROR;
     }
     if (rill__topic_config_known(key))

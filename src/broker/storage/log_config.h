@@ -58,10 +58,10 @@ void rill__log_config_defaults(rill_log_config *c);
  * Topic-level keys that Kafka defines but storage does not act on (cleanup.policy,
  * compression.type, min.insync.replicas, ...) are accepted when well formed and ignored.
  */
-/* Prints the value of a key rill__log_config_set knows (either name); -1 for others. */
-int rill__log_config_get(const rill_log_config *c, const char *key, char *out, size_t cap);
 rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char *value, char *err,
                                 size_t errlen);
+/* Prints the value of a key rill__log_config_set knows (either name); -1 for others. */
+int rill__log_config_get(const rill_log_config *c, const char *key, char *out, size_t cap);
 
 /* True when key is a topic-level config name Kafka defines (TopicConfig). */
 int rill__topic_config_known(const char *key);
