@@ -160,6 +160,13 @@ int rill__batch_append(rill_batch_builder *bb, int64_t timestamp, const void *ke
     return 0;
 }
 
+/* The producer id, epoch and base sequence fields of a batch header (inside the CRC). */
+static void put_producer(uint8_t *p, int64_t producer_id, int16_t epoch, int32_t base_sequence) {
+    rill__st64(p + RILL_BATCH_OFF_PRODUCER_ID, (uint64_t)producer_id);
+    rill__st16(p + RILL_BATCH_OFF_PRODUCER_EPOCH, (uint16_t)epoch);
+    rill__st32(p + RILL_BATCH_OFF_BASE_SEQUENCE, (uint32_t)base_sequence);
+}
+
 /* CRC-32C of attributes..end, stored after the magic byte. */
 static void seal(uint8_t *p, size_t len) {
     rill__st32(p + RILL_BATCH_OFF_CRC,
@@ -211,9 +218,7 @@ int rill__batch_finish(rill_batch_builder *bb, int codec, int level, rill_codec_
     rill__st32(p + RILL_BATCH_OFF_LAST_OFFSET_DELTA, (uint32_t)(bb->count - 1));
     rill__st64(p + RILL_BATCH_OFF_BASE_TIMESTAMP, (uint64_t)bb->base_timestamp);
     rill__st64(p + RILL_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)bb->max_timestamp);
-    rill__st64(p + RILL_BATCH_OFF_PRODUCER_ID, (uint64_t)bb->producer_id);
-    rill__st16(p + RILL_BATCH_OFF_PRODUCER_EPOCH, (uint16_t)bb->producer_epoch);
-    rill__st32(p + RILL_BATCH_OFF_BASE_SEQUENCE, (uint32_t)bb->base_sequence);
+    put_producer(p, bb->producer_id, bb->producer_epoch, bb->base_sequence);
     rill__st32(p + RILL_BATCH_OFF_RECORDS_COUNT, (uint32_t)bb->count);
     seal_builder(bb);
     return 0;
@@ -237,9 +242,7 @@ int rill__batch_set_producer(uint8_t *data, size_t len, int64_t producer_id, int
     size_t span = batch_span(data, len);
     if (!span)
         return RILL_ERR_INVALID_ARG;
-    rill__st64(data + RILL_BATCH_OFF_PRODUCER_ID, (uint64_t)producer_id);
-    rill__st16(data + RILL_BATCH_OFF_PRODUCER_EPOCH, (uint16_t)epoch);
-    rill__st32(data + RILL_BATCH_OFF_BASE_SEQUENCE, (uint32_t)base_sequence);
+    put_producer(data, producer_id, epoch, base_sequence);
     seal(data, span);
     return 0;
 }
@@ -249,9 +252,7 @@ int rill__batch_builder_set_producer(rill_batch_builder *bb, int64_t producer_id
     uint8_t *data = bb->buf.data;
     if (batch_span(data, bb->buf.len) != bb->buf.len)
         return RILL_ERR_INVALID_ARG;
-    rill__st64(data + RILL_BATCH_OFF_PRODUCER_ID, (uint64_t)producer_id);
-    rill__st16(data + RILL_BATCH_OFF_PRODUCER_EPOCH, (uint16_t)epoch);
-    rill__st32(data + RILL_BATCH_OFF_BASE_SEQUENCE, (uint32_t)base_sequence);
+    put_producer(data, producer_id, epoch, base_sequence);
     seal_builder(bb);
     return 0;
 }
