@@ -1,8 +1,9 @@
 /*
  * test_storage_recovery.c -- reopening a log after a crash: garbage appended, a batch cut
  * in the middle, a zero-filled tail, a bad CRC, an empty segment, missing or garbage index
- * files, damage in an older unflushed segment.  After each, the log must end at the last
- * good batch, serve every offset through its indexes, and continue at the right offset.
+ * files, damage in an older unflushed segment, an index setting lowered since.  After each, the log
+ * must end at the last good batch, serve every offset through its indexes, and continue at the
+ * right offset.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "broker/storage/batch_hdr.h"
+#include "broker/storage/index.h"
 #include "broker/storage/log.h"
 #include "test_storage_util.h"
 
@@ -271,6 +273,33 @@ static void recovery_point_bounds_the_scan(void **state) {
     assert_int_equal(rill__log_end_offset(f->log), 15);
 }
 
+/*
+ * segment.index.bytes lowered between runs: the segment's rebuilt index fills up before
+ * its end.  That only makes the index sparser; it once truncated the log there as if the
+ * batch were corrupt, after a crash and after a clean close alike.
+ */
+static void smaller_index_setting_loses_nothing(void **state) {
+    fx *f = *state;
+    for (int clean = 0; clean < 2; clean++) {
+        f->cfg.segment_index_bytes = 10 * 1024 * 1024;
+        open_log(f, 0);
+        int64_t leo0 = rill__log_end_offset(f->log);
+        append_batches(f, 40); /* an index entry per batch (setup) */
+        if (clean) {
+            assert_int_equal(rill__log_close(f->log), 0);
+            f->log = NULL;
+        } else {
+            crash(f);
+        }
+        f->cfg.segment_index_bytes = 10 * RILL_OIDX_ENTRY; /* room for 10 entries */
+        open_log(f, clean ? RILL_LOG_OPEN_CLEAN : 0);
+        assert_int_equal(rill__log_end_offset(f->log), leo0 + 120);
+        verify(f, leo0 + 120); /* every offset, through the sparse indexes; appends roll */
+        assert_int_equal(rill__log_close(f->log), 0);
+        f->log = NULL;
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(garbage_appended, setup, teardown),
@@ -282,6 +311,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(missing_and_garbage_indexes, setup, teardown),
         cmocka_unit_test_setup_teardown(damage_in_older_unflushed_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(recovery_point_bounds_the_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(smaller_index_setting_loses_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

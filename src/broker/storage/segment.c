@@ -77,6 +77,16 @@ rill_segment *rill__segment_open(const char *dir, int64_t base, size_t oidx_max,
     }
     s->size = st.st_size;
     s->roll_ts = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    /*
+     * The indexes may need more entries than segment.index.bytes allows today (it was
+     * larger when the segment was written): room for an entry per batch, so that neither
+     * the index files nor a rebuild are refused for a segment that is fine.
+     */
+    size_t need = (size_t)(st.st_size / RILL_BATCH_HDR_LEN) + 2;
+    if (s->oidx.max < need)
+        s->oidx.max = need;
+    if (s->tidx.max < need)
+        s->tidx.max = need;
     return s;
 }
 
@@ -106,18 +116,19 @@ int rill__segment_note_batch(rill_segment *s, const rill_batch_hdr *h, int64_t p
         s->max_ts = h->max_ts;
         s->max_ts_offset = h->base_offset;
     }
+    int skipped = 0;
     if (s->bytes_since_index >= interval && pos > 0) {
         if (rill__oidx_append(&s->oidx, (int32_t)(h->base_offset - s->base), (int32_t)pos) != 0)
-            return -1;
+            skipped = 1;
         if (s->max_ts >= 0 &&
             rill__tidx_maybe_append(&s->tidx, s->max_ts, (int32_t)(s->max_ts_offset - s->base)))
-            return -1;
+            skipped = 1;
         s->bytes_since_index = 0;
     }
     s->bytes_since_index += h->size;
     s->size = pos + h->size;
     s->next_offset = h->base_offset + h->last_delta + 1;
-    return 0;
+    return skipped;
 }
 
 void rill__segment_reset(rill_segment *s) {

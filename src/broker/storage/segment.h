@@ -48,7 +48,8 @@ typedef struct rill_segment {
  */
 rill_segment *rill__segment_create(const char *dir, int64_t base, int64_t now_ms, size_t oidx_max,
                                    size_t tidx_max);
-/* Opens an existing segment; size is the file size, indexes are empty (load or rebuild). */
+/* Opens an existing segment; size is the file size, indexes are empty (load or rebuild)
+ * with room for an entry per batch whatever segment.index.bytes says now. */
 rill_segment *rill__segment_open(const char *dir, int64_t base, size_t oidx_max, size_t tidx_max);
 void rill__segment_ref(rill_segment *s);
 /* Drops a reference; the last one closes the fd, unmaps the indexes and frees. */
@@ -59,8 +60,11 @@ int rill__segment_file(const rill_segment *s, const char *suffix, char *out, siz
 
 /*
  * Accounts for a batch at file position `pos` that is now part of the segment (appended or
- * scanned): index entries every `interval` bytes, max timestamp, size, next offset.
- * Returns 0, or -1 when an index is out of room (the caller should have rolled).
+ * scanned): index entries every `interval` bytes, max timestamp, size, next offset.  An
+ * index out of room (appends roll before that happens; a segment written under a larger
+ * segment.index.bytes than today's can get there on recovery) or out of memory just gets
+ * no entry: the index is sparse, lookups walk batch headers from the entry before, so
+ * this never loses a batch.  Returns 0, or 1 when an entry was skipped.
  */
 int rill__segment_note_batch(rill_segment *s, const rill_batch_hdr *h, int64_t pos,
                              int64_t interval);
