@@ -272,6 +272,76 @@ static void stray_directories(void **state) {
     assert_true(dir_exists(f, "not-a-partition"));
 }
 
+/* Writes text into name (relative to the data dir), replacing it. */
+static void put_file(fx *f, const char *name, const char *text) {
+    char p[600];
+    snprintf(p, sizeof(p), "%s/%s", f->dir, name);
+    int fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static int file_exists(fx *f, const char *name) {
+    char p[600];
+    snprintf(p, sizeof(p), "%s/%s", f->dir, name);
+    return access(p, F_OK) == 0;
+}
+
+/*
+ * Topics whose names look like temporary files survive restarts (".tmpdata" once lost its
+ * metadata file to the temp-file sweep, and then its partitions as strays); real leftovers
+ * of an interrupted atomic write, old and new style, are still swept.
+ */
+static void tmp_like_topic_names(void **state) {
+    fx *f = *state;
+    st_open(f);
+    char err[256];
+    const char *names[] = {".tmpdata", ".tmp", ".tmpab", "x.tmp"};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(
+            rill__storage_create_topic(f->st, names[i], 1, NULL, 0, 0, 0, err, sizeof(err)), 0);
+        assert_int_equal(produce(rill__storage_log(f->st, names[i], 0), 3), 0);
+    }
+    assert_int_equal(rill__storage_close(f->st), 0);
+    f->st = NULL;
+    put_file(f, ".meta/topics/~tmpAb12Cd", "junk");
+    put_file(f, ".meta/topics/.tmpQw34Er", "junk");
+    st_open(f);
+    for (int i = 0; i < 4; i++) {
+        rill_log *log = rill__storage_log(f->st, names[i], 0);
+        assert_non_null(log);
+        assert_int_equal(rill__log_end_offset(log), 3);
+    }
+    assert_false(file_exists(f, ".meta/topics/~tmpAb12Cd"));
+    assert_false(file_exists(f, ".meta/topics/.tmpQw34Er"));
+    assert_true(dir_exists(f, ".tmpdata-0"));
+}
+
+/*
+ * A topic file that cannot be decoded stops the broker from starting, naming the file;
+ * the topic's partitions are not touched (they used to be deleted as strays).
+ */
+static void unreadable_topic_file_refuses_to_start(void **state) {
+    fx *f = *state;
+    st_open(f);
+    char err[512] = "";
+    assert_int_equal(rill__storage_create_topic(f->st, "orders", 2, NULL, 0, 0, 0, err, 256), 0);
+    assert_int_equal(produce(rill__storage_log(f->st, "orders", 1), 5), 0);
+    assert_int_equal(rill__storage_close(f->st), 0);
+    f->st = NULL;
+    put_file(f, ".meta/topics/orders.topic", "definitely not a topic file");
+    err[0] = '\0';
+    assert_int_equal(rill__storage_open(&f->cfg, &f->st, err, sizeof(err)),
+                     RILL_ERR_KAFKA_STORAGE_ERROR);
+    assert_null(f->st);
+    assert_non_null(strstr(err, "orders.topic"));
+    assert_non_null(strstr(err, "unreadable topic metadata"));
+    assert_true(dir_exists(f, "orders-0"));
+    assert_true(dir_exists(f, "orders-1"));
+    assert_true(file_exists(f, "orders-1/00000000000000000000.log"));
+}
+
 static void lock_refuses_second_broker(void **state) {
     fx *f = *state;
     st_open(f);
@@ -360,6 +430,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(registry_persists, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_topic, setup, teardown),
         cmocka_unit_test_setup_teardown(stray_directories, setup, teardown),
+        cmocka_unit_test_setup_teardown(tmp_like_topic_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(unreadable_topic_file_refuses_to_start, setup, teardown),
         cmocka_unit_test_setup_teardown(lock_refuses_second_broker, setup, teardown),
         cmocka_unit_test_setup_teardown(unclean_restart_recovers, setup, teardown),
         cmocka_unit_test_setup_teardown(tick_applies_policies, setup, teardown),

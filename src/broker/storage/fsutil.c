@@ -3,6 +3,7 @@
  */
 #include "broker/storage/fsutil.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -133,8 +134,17 @@ int rill__fs_write_atomic(const char *dir, const char *name, const void *data, s
 
 int rill__fs_is_tmp(const char *name) {
     size_t n = strlen(name);
-    return strncmp(name, RILL_FS_TMP_PREFIX, strlen(RILL_FS_TMP_PREFIX)) == 0 ||
-           (n > 4 && strcmp(name + n - 4, ".tmp") == 0);
+    if (strncmp(name, RILL_FS_TMP_PREFIX, strlen(RILL_FS_TMP_PREFIX)) == 0 ||
+        (n > 4 && strcmp(name + n - 4, ".tmp") == 0))
+        return 1;
+    /* mkostemp's six characters are letters and digits; topic files hold a '.' there
+     * (".tmp.topic", ".tmpab.topic") and partition directories a '-'. */
+    if (n != 10 || strncmp(name, ".tmp", 4) != 0)
+        return 0;
+    for (size_t i = 4; i < n; i++)
+        if (!isalnum((unsigned char)name[i]))
+            return 0;
+    return 1;
 }
 
 int rill__fs_read_file(const char *path, size_t max, uint8_t **out, size_t *len) {

@@ -24,9 +24,14 @@ int rill__fs_pread_all(int fd, void *p, size_t n, int64_t off);
 int rill__fs_fsync_dir(const char *dir);
 /* mkdir -p; existing directories are fine. */
 int rill__fs_mkdirs(const char *path);
-#define RILL_FS_TMP_PREFIX ".tmp"
+/* '~' is not a topic name character, so no topic's files or directories start with it. */
+#define RILL_FS_TMP_PREFIX "~tmp"
 
-/* True for names of temporary files a crash may leave behind (safe to delete at open). */
+/*
+ * True for names of temporary files a crash may leave behind (safe to delete at open):
+ * RILL_FS_TMP_PREFIX + 6 characters, "<file>.tmp", and ".tmp" + 6 letters or digits (the
+ * prefix of earlier versions, told apart from a topic named ".tmp..." by having no '.' or '-').
+ */
 int rill__fs_is_tmp(const char *name);
 /* Atomically replaces dir/name with data (see above). */
 int rill__fs_write_atomic(const char *dir, const char *name, const void *data, size_t len,

@@ -277,8 +277,9 @@ rill_err_t rill__storage_open(const rill_storage_config *cfg, rill_storage **out
     rill__fs_rmrf(st->trash);
     remove_tmp_files(st->meta);
     if (rill__fs_mkdirs(st->trash) != 0 ||
-        rill__topics_open(st->topics_dir, cfg->logger, &st->topics) != 0) {
-        set_msg(err, errlen, "cannot read topics in %s", st->topics_dir);
+        rill__topics_open(st->topics_dir, cfg->logger, &st->topics, err, errlen) != 0) {
+        if (!err || !err[0])
+            set_msg(err, errlen, "cannot read topics in %s", st->topics_dir);
         goto fail;
     }
     remove_strays(st);

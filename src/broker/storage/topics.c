@@ -241,7 +241,8 @@ static int insert(rill_topics *t, rill_topic *tp) {
     return 0;
 }
 
-rill_err_t rill__topics_open(const char *meta_dir, const rill_logger *lg, rill_topics **out) {
+rill_err_t rill__topics_open(const char *meta_dir, const rill_logger *lg, rill_topics **out,
+                             char *err, size_t errlen) {
     *out = NULL;
     rill_topics *t = calloc(1, sizeof(*t));
     if (!t || !(t->dir = strdup(meta_dir))) {
@@ -270,14 +271,26 @@ rill_err_t rill__topics_open(const char *meta_dir, const rill_logger *lg, rill_t
         uint8_t *data = NULL;
         size_t len = 0;
         rill_topic *tp = NULL;
+        const char *why = "it does not decode";
         if (rill__fs_read_file(path, TOPIC_FILE_MAX, &data, &len) == 0)
             tp = rill__topic_decode(data, len);
+        else
+            why = strerror(errno);
+        if (tp && (strlen(tp->name) != n - 6 || strncmp(tp->name, e->d_name, n - 6) != 0))
+            why = "its topic name is not the file's";
         free(data);
         if (!tp || strlen(tp->name) != n - 6 || strncmp(tp->name, e->d_name, n - 6) != 0 ||
             rill__topics_find(t, tp->name)) {
-            RILL_LOG(lg, RILL_LOG_ERR, "storage", "%s: unreadable topic metadata, ignored", path);
+            /* Never go on without it: its partitions would then be deleted as strays. */
+            snprintf(err, errlen,
+                     "%s: unreadable topic metadata (%s); restore the file, or move it away "
+                     "together with the topic's partition directories to drop the topic",
+                     path, why);
+            RILL_LOG(lg, RILL_LOG_CRIT, "storage", "%s", err);
             rill__topic_free(tp);
-            continue;
+            closedir(d);
+            rill__topics_close(t);
+            return RILL_ERR_KAFKA_STORAGE_ERROR;
         }
         if (insert(t, tp) != 0) {
             rill__topic_free(tp);

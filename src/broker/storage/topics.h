@@ -46,8 +46,13 @@ typedef struct rill_topics rill_topics;
  */
 rill_err_t rill__topic_name_check(const char *name, char *err, size_t errlen);
 
-/* Loads every `*.topic` in meta_dir (created if missing).  Unreadable files are logged. */
-rill_err_t rill__topics_open(const char *meta_dir, const rill_logger *lg, rill_topics **out);
+/*
+ * Loads every `*.topic` in meta_dir (created if missing).  A file that cannot be read or
+ * decoded fails the open (RILL_ERR_KAFKA_STORAGE_ERROR, the path in err): carrying on
+ * without the topic would make its partition directories look like leftovers to delete.
+ */
+rill_err_t rill__topics_open(const char *meta_dir, const rill_logger *lg, rill_topics **out,
+                             char *err, size_t errlen);
 void rill__topics_close(rill_topics *t);
 
 /*
