@@ -342,6 +342,37 @@ static void unreadable_topic_file_refuses_to_start(void **state) {
     assert_true(file_exists(f, "orders-1/00000000000000000000.log"));
 }
 
+/*
+ * A crash inside DeleteTopics after the topic's metadata went and before its committed
+ * offsets did: the next start drops those offsets, so a topic created again under the name
+ * does not resume from them.  Offsets of live topics stay.
+ */
+static void offsets_of_deleted_topics_purged(void **state) {
+    fx *f = *state;
+    st_open(f);
+    char err[256];
+    const char *names[] = {"ta", "tb"};
+    rill_offsets *o = rill__storage_offsets(f->st);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(
+            rill__storage_create_topic(f->st, names[i], 1, NULL, 0, 0, 0, err, sizeof(err)), 0);
+        assert_int_equal(rill__offsets_commit(o, "g", names[i], 0, 500, -1, "", 1), 0);
+    }
+    assert_int_equal(rill__offsets_sync(o), 0);
+    assert_int_equal(rill__storage_close(f->st), 0);
+    f->st = NULL;
+    char p[600];
+    snprintf(p, sizeof(p), "%s/.meta/topics/ta.topic", f->dir); /* the crash point */
+    assert_int_equal(unlink(p), 0);
+    st_open(f);
+    o = rill__storage_offsets(f->st);
+    assert_null(rill__offsets_get(o, "g", "ta", 0));
+    assert_non_null(rill__offsets_get(o, "g", "tb", 0));
+    assert_int_equal(rill__offsets_get(o, "g", "tb", 0)->offset, 500);
+    st_reopen(f); /* and it was durable */
+    assert_null(rill__offsets_get(rill__storage_offsets(f->st), "g", "ta", 0));
+}
+
 static void lock_refuses_second_broker(void **state) {
     fx *f = *state;
     st_open(f);
@@ -432,6 +463,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(stray_directories, setup, teardown),
         cmocka_unit_test_setup_teardown(tmp_like_topic_names, setup, teardown),
         cmocka_unit_test_setup_teardown(unreadable_topic_file_refuses_to_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(offsets_of_deleted_topics_purged, setup, teardown),
         cmocka_unit_test_setup_teardown(lock_refuses_second_broker, setup, teardown),
         cmocka_unit_test_setup_teardown(unclean_restart_recovers, setup, teardown),
         cmocka_unit_test_setup_teardown(tick_applies_policies, setup, teardown),

@@ -180,6 +180,50 @@ static void remove_tmp_files(const char *dir) {
         closedir(d);
 }
 
+typedef struct purge_ctx {
+    rill_storage *st;
+    rill_hmap gone; /* topic name with its NUL -> ctx */
+} purge_ctx;
+
+static void purge_entry(void *opaque, const char *topic, int32_t partition,
+                        const rill_offset_entry *e) {
+    purge_ctx *c = opaque;
+    (void)partition;
+    (void)e;
+    size_t k = strlen(topic) + 1;
+    /* Out of memory: this topic's offsets stay until the next start. */
+    if (!rill__topics_find(c->st->topics, topic) && !rill__hmap_get(&c->gone, topic, k))
+        (void)rill__hmap_put(&c->gone, topic, k, c);
+}
+
+static void purge_group(void *opaque, const char *group) {
+    purge_ctx *c = opaque;
+    rill__offsets_foreach(c->st->offsets, group, purge_entry, c);
+}
+
+/*
+ * Committed offsets of topics that do not exist: DeleteTopics removes the topic's metadata
+ * first and its offsets last, so a crash in between leaves them, and a topic created again
+ * under the name would resume from them.  Kafka drops a deleted topic's offsets; so do we,
+ * here.  Returns 0, or -1 when the sync failed.
+ */
+static int purge_deleted_topics(rill_storage *st) {
+    purge_ctx c = {.st = st};
+    rill__hmap_init(&c.gone);
+    rill__offsets_groups(st->offsets, purge_group, &c);
+    rill_hmap_iter it;
+    rill_hmap_node *n;
+    rill__hmap_iter_init(&it, &c.gone);
+    while ((n = rill__hmap_iter_next(&it))) {
+        RILL_LOG(st->cfg.logger, RILL_LOG_WARNING, "storage",
+                 "committed offsets of deleted topic %s: removed", (const char *)n->key);
+        rill__offsets_delete_topic(st->offsets, (const char *)n->key);
+    }
+    int rc = c.gone.n && rill__offsets_sync(st->offsets) != 0 ? -1 : 0;
+    rill__hmap_free(&c.gone, NULL);
+    return rc;
+}
+
 static rill_err_t take_lock(rill_storage *st, char *err, size_t errlen) {
     char path[4096];
     if (rill__fs_path(path, sizeof(path), "%s/.lock", st->dir) != 0 ||
@@ -299,6 +343,10 @@ rill_err_t rill__storage_open(const rill_storage_config *cfg, rill_storage **out
     if (rill__fs_path(path, sizeof(path), "%s/offsets.log", st->meta) != 0 ||
         rill__offsets_open(path, cfg->logger, &st->offsets) != 0) {
         set_msg(err, errlen, "cannot read committed offsets %s", path);
+        goto fail;
+    }
+    if (purge_deleted_topics(st) != 0) {
+        set_msg(err, errlen, "cannot sync committed offsets %s", path);
         goto fail;
     }
     *out = st;
