@@ -73,8 +73,25 @@ int rill__fs_mkdirs(const char *path) {
             continue;
         char c = tmp[i];
         tmp[i] = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        if (mkdir(tmp, 0755) == 0) {
+            /* The new entry lives in the parent: sync it there, or a power loss can take
+             * the directory -- and every fsynced file in it -- away. */
+            char *slash = strrchr(tmp, '/');
+            int rc;
+            if (!slash) {
+                rc = rill__fs_fsync_dir(".");
+            } else if (slash == tmp) {
+                rc = rill__fs_fsync_dir("/");
+            } else {
+                *slash = '\0';
+                rc = rill__fs_fsync_dir(tmp);
+                *slash = '/';
+            }
+            if (rc != 0)
+                return -1;
+        } else if (errno != EEXIST) {
             return -1;
+        }
         tmp[i] = c;
     }
     struct stat st;

@@ -22,7 +22,7 @@ int rill__fs_write_all(int fd, const void *p, size_t n);
 /* Reads exactly n bytes at off; a short file is an error (errno EIO). */
 int rill__fs_pread_all(int fd, void *p, size_t n, int64_t off);
 int rill__fs_fsync_dir(const char *dir);
-/* mkdir -p; existing directories are fine. */
+/* mkdir -p; existing directories are fine; each one created is fsynced into its parent. */
 int rill__fs_mkdirs(const char *path);
 /* '~' is not a topic name character, so no topic's files or directories start with it. */
 #define RILL_FS_TMP_PREFIX "~tmp"
