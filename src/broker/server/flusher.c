@@ -163,9 +163,14 @@ void rill__flusher_destroy(rill_flusher *f) {
 uint64_t rill__flusher_note(rill_flusher *f, rill_log *log) {
     if (!rill__hmap_get(&f->noted, &log, sizeof(log)) &&
         rill__hmap_put(&f->noted, &log, sizeof(log), log) != 0) {
-        /* Out of memory: flush this log right here rather than acknowledge early. */
+        /*
+         * Out of memory: flush this log right here rather than acknowledge early -- after
+         * the running round, which may hold the log's flush (a second one is refused).
+         */
+        rill__flusher_drain(f);
         int64_t flushed;
-        rill__log_flush(log, &flushed);
+        if (rill__log_flush(log, &flushed) != 0)
+            return RILL_FLUSHER_FAILED;
         return f->durable_seq;
     }
     return f->next_seq;

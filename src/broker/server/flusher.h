@@ -64,8 +64,13 @@ typedef struct rill_flusher {
 int rill__flusher_init(rill_flusher *f, struct rill_server *srv, rill_loop *loop);
 /* Finishes the running round, stops the thread, frees. */
 void rill__flusher_destroy(rill_flusher *f);
-/* log must be made durable; returns the round whose completion covers it. */
+/*
+ * log must be made durable; returns the round whose completion covers it, or
+ * RILL_FLUSHER_FAILED when that could not be arranged (out of memory, and the synchronous
+ * flush done instead failed): the append must then not be acknowledged.
+ */
 uint64_t rill__flusher_note(rill_flusher *f, rill_log *log);
+#define RILL_FLUSHER_FAILED UINT64_MAX
 /* The offsets store must be synced; returns the round whose completion covers it. */
 uint64_t rill__flusher_note_offsets(rill_flusher *f);
 /* Starts a round if logs are noted and none is running. */

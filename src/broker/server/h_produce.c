@@ -109,14 +109,19 @@ int rill__h_produce(rill_req *q) {
                 rill__req_error(q, p->error_code);
                 continue;
             }
-            p->base_offset = info.base_offset;
-            p->log_append_time_ms = info.log_append_time;
-            p->log_start_offset = info.log_start_offset;
             if (want_fsync) {
                 uint64_t seq = rill__flusher_note(&srv->flusher, log);
+                if (seq == RILL_FLUSHER_FAILED) {
+                    p->error_code = RILL_ERR_KAFKA_STORAGE_ERROR;
+                    rill__req_error(q, p->error_code);
+                    continue;
+                }
                 if (seq > hold)
                     hold = seq;
             }
+            p->base_offset = info.base_offset;
+            p->log_append_time_ms = info.log_append_time;
+            p->log_start_offset = info.log_start_offset;
             if (!info.duplicate) {
                 srv->append_gen++;
                 if (!stats)
