@@ -403,6 +403,50 @@ static void retention_by_time(void **state) {
     assert_int_equal(append_n(f, 2, &o, 200000), 7);
 }
 
+/*
+ * cleanup.policy=compact (alone): retention by time and size deletes nothing (there is no
+ * log cleaner: the topic is kept whole); compact,delete deletes as delete does; DeleteRecords
+ * still moves the start of a compacted log.
+ */
+static void compacted_topics_are_kept(void **state) {
+    fx *f = *state;
+    tb_opts o = tb_defaults();
+    int64_t bs = tb_size(1, &o);
+    char err[128];
+    f->cfg.segment_bytes = bs * 2;
+    f->cfg.retention_bytes = bs;
+    f->cfg.retention_ms = 1000;
+    assert_int_equal(rill__log_config_set(&f->cfg, "cleanup.policy", "compact", err, sizeof(err)),
+                     0);
+    open_log(f, 0);
+    for (int i = 0; i < 7; i++) {
+        o.base_ts = 1000 + i;
+        append_n(f, 1, &o, 1000 + i);
+    }
+    assert_int_equal(rill__log_retain(f->log, 1000000), 0);
+    assert_int_equal(rill__log_start_offset(f->log), 0);
+    assert_int_equal(rill__log_segment_count(f->log), 4);
+    int64_t low;
+    assert_int_equal(rill__log_delete_records(f->log, 3, &low), 0);
+    assert_int_equal(low, 3);
+    assert_int_equal(rill__log_segment_count(f->log), 3); /* [0,1] was wholly below */
+    rill_log_config c = *rill__log_config(f->log);
+    assert_int_equal(rill__log_config_set(&c, "cleanup.policy", "compact, delete", err, 128), 0);
+    rill__log_set_config(f->log, &c);
+    assert_int_equal(rill__log_retain(f->log, 1000000), 3); /* everything, active rolled */
+    assert_int_equal(rill__log_start_offset(f->log), 7);
+    char v[32];
+    assert_int_equal(rill__log_config_get(&c, "cleanup.policy", v, sizeof(v)), 0);
+    assert_string_equal(v, "compact,delete");
+    assert_int_equal(rill__log_config_set(&c, "log.cleanup.policy", "delete", err, 128), 0);
+    assert_int_equal(rill__log_config_get(&c, "cleanup.policy", v, sizeof(v)), 0);
+    assert_string_equal(v, "delete");
+    assert_int_equal(rill__log_config_set(&c, "cleanup.policy", "compact,shred", err, 128),
+                     RILL_ERR_INVALID_CONFIG);
+    assert_int_equal(rill__log_config_set(&c, "cleanup.policy", "", err, 128),
+                     RILL_ERR_INVALID_CONFIG);
+}
+
 static void list_offsets_by_time(void **state) {
     fx *f = *state;
     f->cfg.index_interval_bytes = 1;
@@ -638,6 +682,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(roll_by_age, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_size, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(compacted_topics_are_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(list_offsets_by_time, setup, teardown),
         cmocka_unit_test_setup_teardown(log_append_time, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input, setup, teardown),

@@ -759,8 +759,10 @@ size_t rill__log_retain(rill_log *log, int64_t now_ms) {
         if (upper > hw || (last && s->size == 0))
             break;
         int below_start = !last && upper <= log->log_start;
-        int by_time = c->retention_ms >= 0 && now_ms - largest_ts(s) > c->retention_ms;
-        int by_size = c->retention_bytes >= 0 && excess - s->size >= 0;
+        /* Time and size delete only under cleanup.policy delete (compact alone keeps all). */
+        int deletes = c->cleanup_policy & RILL_CLEANUP_DELETE;
+        int by_time = deletes && c->retention_ms >= 0 && now_ms - largest_ts(s) > c->retention_ms;
+        int by_size = deletes && c->retention_bytes >= 0 && excess - s->size >= 0;
         if (!below_start && !by_time && !by_size)
             break;
         excess -= s->size;

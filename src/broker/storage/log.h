@@ -217,8 +217,9 @@ rill_err_t rill__log_checkpoint(rill_log *log, int durable);
 
 /*
  * Applies retention.ms (by each segment's largest timestamp, or its file time when it has
- * none) and retention.bytes, deleting whole segments from the oldest and advancing the log
- * start offset; also deletes segments wholly below the log start offset.  The active
+ * none) and retention.bytes when cleanup.policy holds delete, deleting whole segments from
+ * the oldest and advancing the log start offset; also deletes segments wholly below the log
+ * start offset (whatever the policy: DeleteRecords moved it).  The active
  * segment is never deleted: when it alone is expired by time and not empty, the log rolls
  * first (as Kafka), so the log may become empty while keeping its LEO.  Segments holding
  * offsets at or above the HW are kept.  Returns the number of segments deleted.

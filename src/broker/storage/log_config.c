@@ -22,6 +22,7 @@ void rill__log_config_defaults(rill_log_config *c) {
     c->flush_ms = INT64_MAX;
     c->max_message_bytes = 1024 * 1024 + 12;
     c->timestamp_type = RILL_TS_CREATE_TIME;
+    c->cleanup_policy = RILL_CLEANUP_DELETE;
 }
 
 /* Topic-level names from Kafka's TopicConfig. */
@@ -70,6 +71,7 @@ int rill__topic_config_known(const char *key) {
 #define F(member) offsetof(rill_log_config, member)
 #define F_TS_TYPE ((size_t)-1)
 #define F_PREALLOCATE ((size_t)-2)
+#define F_CLEANUP ((size_t)-3)
 
 /* name, field, multiplier (hours/minutes variants), minimum, maximum */
 static const struct {
@@ -102,6 +104,8 @@ static const struct {
     {"log.message.timestamp.type", F_TS_TYPE, 0, 0, 0},
     {"preallocate", F_PREALLOCATE, 0, 0, 0},
     {"log.preallocate", F_PREALLOCATE, 0, 0, 0},
+    {"cleanup.policy", F_CLEANUP, 0, 0, 0},
+    {"log.cleanup.policy", F_CLEANUP, 0, 0, 0},
 };
 
 static int parse_i64(const char *s, int64_t *out) {
@@ -121,24 +125,32 @@ static rill_err_t bad(char *err, size_t errlen, const char *fmt, const char *key
     return RILL_ERR_INVALID_CONFIG;
 }
 
+/* cleanup.policy: a comma-separated set of delete and compact.  -1 when malformed. */
+static int parse_cleanup(const char *value) {
+    char tmp[64];
+    if (strlen(value) >= sizeof(tmp))
+        return -1;
+    strcpy(tmp, value);
+    int set = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        size_t n = strlen(t);
+        while (n && t[n - 1] == ' ')
+            t[--n] = '\0';
+        if (strcmp(t, "delete") == 0)
+            set |= RILL_CLEANUP_DELETE;
+        else if (strcmp(t, "compact") == 0)
+            set |= RILL_CLEANUP_COMPACT;
+        else
+            return -1;
+    }
+    return set ? set : -1;
+}
+
 /* Kafka-defined topic keys storage does not act on: only the obvious shapes are checked. */
 static rill_err_t check_other(const char *key, const char *value, char *err, size_t errlen) {
-    if (strcmp(key, "cleanup.policy") == 0) {
-        char tmp[64];
-        if (strlen(value) >= sizeof(tmp))
-            return bad(err, errlen, "%s: '%s' is not delete, compact or compact,delete", key,
-                       value);
-        strcpy(tmp, value);
-        char *save = NULL;
-        for (char *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            while (*t == ' ')
-                t++;
-            if (strcmp(t, "delete") != 0 && strcmp(t, "compact") != 0)
-                return bad(err, errlen, "%s: '%s' is not delete, compact or compact,delete", key,
-                           value);
-        }
-        return RILL_ERR_NO_ERROR;
-    }
     if (strcmp(key, "compression.type") == 0) {
         static const char *const v[] = {"uncompressed", "producer", "gzip",
                                         "snappy",       "lz4",      "zstd"};
@@ -166,6 +178,11 @@ int rill__log_config_get(const rill_log_config *c, const char *key, char *out, s
                      c->timestamp_type == RILL_TS_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime");
         else if (keys[i].field == F_PREALLOCATE)
             snprintf(out, cap, "%s", c->preallocate ? "true" : "false");
+        else if (keys[i].field == F_CLEANUP)
+            snprintf(out, cap, "%s",
+                     c->cleanup_policy == RILL_CLEANUP_COMPACT  ? "compact"
+                     : c->cleanup_policy & RILL_CLEANUP_COMPACT ? "compact,delete"
+                                                                : "delete");
         else
             snprintf(out, cap, "%" PRId64,
                      *(const int64_t *)(const void *)((const char *)c + keys[i].field));
@@ -194,6 +211,14 @@ rill_err_t rill__log_config_set(rill_log_config *c, const char *key, const char 
             if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
                 return bad(err, errlen, "%s: '%s' is not true or false", key, value);
             c->preallocate = value[0] == 't';
+            return RILL_ERR_NO_ERROR;
+        }
+        if (keys[i].field == F_CLEANUP) {
+            int set = parse_cleanup(value);
+            if (set < 0)
+                return bad(err, errlen, "%s: '%s' is not delete, compact or compact,delete", key,
+                           value);
+            c->cleanup_policy = set;
             return RILL_ERR_NO_ERROR;
         }
         int64_t v;

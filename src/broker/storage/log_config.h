@@ -17,6 +17,8 @@
 #include "rill.h"
 
 enum { RILL_TS_CREATE_TIME = 0, RILL_TS_LOG_APPEND_TIME = 1 };
+/* cleanup.policy, a set. */
+enum { RILL_CLEANUP_DELETE = 1, RILL_CLEANUP_COMPACT = 2 };
 
 /*
  * Optional hook for ListOffsets by timestamp on compressed batches, which storage cannot
@@ -39,6 +41,13 @@ typedef struct rill_log_config {
     int64_t max_message_bytes;    /* max.message.bytes / message.max.bytes: 1048588 */
     int timestamp_type;           /* message.timestamp.type: CreateTime */
     int preallocate;              /* preallocate / log.preallocate: false (see segment.c) */
+    /*
+     * cleanup.policy / log.cleanup.policy: delete.  Retention deletes segments by time and
+     * size only when the set holds delete.  compact alone keeps everything: rill has no log
+     * cleaner yet, so a compacted topic is served whole (every record, not only the latest
+     * per key -- consumers of compacted topics handle that already) and never shrinks.
+     */
+    int cleanup_policy;
     /*
      * rill: when set, the high watermark is the flushed (fsynced) end offset instead of
      * the log end offset, so consumers never see records a power loss could take back

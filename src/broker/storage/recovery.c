@@ -151,8 +151,8 @@ static int recover_segment(rill_log *log, rill_segment *s, uint8_t *buf) {
     int r;
     int64_t batches = 0;
     while ((r = rill__seg_iter_next(&it, &h, &pos, 1)) == RILL_ITER_BATCH) {
-        if (h.base_offset != s->next_offset ||
-            h.base_offset + h.last_delta + 1 - s->base > INT32_MAX) {
+        /* Offsets relative to the segment base are int32 (as the append's roll check). */
+        if (h.base_offset != s->next_offset || h.base_offset + h.last_delta - s->base > INT32_MAX) {
             r = RILL_ITER_BAD;
             break;
         }
