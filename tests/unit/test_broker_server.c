@@ -256,6 +256,9 @@ static void create_topic(fx *f, const char *topic) {
 
 /* Fetch v11 of topic/0 from offset; returns the decoded partition (records in *frame). */
 /* Writes a Fetch request of topic/0 (by name, or by id from v13: topic_id non-NULL). */
+/* Fetch's response-level max_bytes for the next fetch_request (0: 50 MiB). */
+static int32_t fetch_max_bytes;
+
 static void fetch_request(fx *f, rill_buf *b, int16_t ver, const char *topic,
                           const uint8_t *topic_id, int64_t offset, int32_t max_wait,
                           int32_t min_bytes) {
@@ -275,7 +278,7 @@ static void fetch_request(fx *f, rill_buf *b, int16_t ver, const char *topic,
     m.replica_epoch = -1;
     m.max_wait_ms = max_wait;
     m.min_bytes = min_bytes;
-    m.max_bytes = 50 << 20;
+    m.max_bytes = fetch_max_bytes ? fetch_max_bytes : 50 << 20;
     m.session_epoch = -1;
     m.topics = &t;
     m.ntopics = 1;
@@ -444,6 +447,36 @@ static void produce_and_fetch(void **state) {
     rill__buf_free(&b1);
     rill__buf_free(&b2);
     rill__buf_free(&b3);
+}
+
+/*
+ * The response's max_bytes bounds the first partition too (it once applied only after some
+ * data was in the response): whole batches up to it, at least one batch (KIP-74).
+ */
+static void fetch_max_bytes_bounds_the_first_partition(void **state) {
+    fx *f = *state;
+    create_topic(f, "capped");
+    const char *v[] = {"a", "b", "c"};
+    rill_buf b = batch_of(v, 3, 0);
+    int64_t base;
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(produce(f, "capped", &b, 1, &base), 0);
+    int32_t bs = (int32_t)b.len;
+    int32_t caps[] = {bs * 2 + bs / 2, 10};
+    const char *want[] = {"a@0,b@1,c@2,a@3,b@4,c@5", "a@0,b@1,c@2"};
+    for (int i = 0; i < 2; i++) {
+        fetch_max_bytes = caps[i];
+        uint8_t *frame;
+        rill_fetch_resp_partition p = fetch(f, "capped", 0, 0, 0, &frame);
+        fetch_max_bytes = 0;
+        assert_int_equal(p.error_code, 0);
+        char vals[256];
+        int64_t first;
+        record_values(p.records, vals, sizeof(vals), &first);
+        assert_string_equal(vals, want[i]);
+        free(frame);
+    }
+    rill__buf_free(&b);
 }
 
 /* Every Produce, Fetch (by name) and Metadata version advertised, flexible ones included. */
@@ -712,6 +745,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(pipelined_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(produce_and_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(produce_every_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(fetch_max_bytes_bounds_the_first_partition, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(bad_batches_not_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(long_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_frames_close, setup, teardown),

@@ -196,8 +196,10 @@ static int fetch_run(rill_server *srv, rill_resp *r, int16_t ver, const rill_fet
                 any_error = 1;
                 continue;
             }
+            /* Kafka: min(partition_max_bytes, what the response has left); only the first
+             * batch of the response may go over it (KIP-74), which rill__log_read gives. */
             int64_t limit = rp->partition_max_bytes > 0 ? rp->partition_max_bytes : 0;
-            if (have_data && remaining < limit)
+            if (remaining < limit)
                 limit = remaining;
             if (have_data && limit <= 0) {
                 /* The response is full: report the offsets, no records. */
