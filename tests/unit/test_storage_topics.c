@@ -373,6 +373,27 @@ static void offsets_of_deleted_topics_purged(void **state) {
     assert_null(rill__offsets_get(rill__storage_offsets(f->st), "g", "ta", 0));
 }
 
+/* Kafka's create-time refusals: '.' / '_' collisions, the reserved metadata topic. */
+static void colliding_and_reserved_names(void **state) {
+    fx *f = *state;
+    st_open(f);
+    char err[256] = "";
+    assert_int_equal(rill__storage_create_topic(f->st, "col.lide", 1, NULL, 0, 0, 0, err, 256), 0);
+    assert_int_equal(rill__storage_create_topic(f->st, "col_lide", 1, NULL, 0, 0, 0, err, 256),
+                     RILL_ERR_INVALID_TOPIC_EXCEPTION);
+    assert_string_equal(err, "Topic 'col_lide' collides with existing topic: col.lide");
+    assert_int_equal(rill__storage_create_topic(f->st, "col_lide", 1, NULL, 0, 0, 1, err, 256),
+                     RILL_ERR_INVALID_TOPIC_EXCEPTION); /* validate_only says so too */
+    assert_int_equal(rill__storage_create_topic(f->st, "col.lide", 1, NULL, 0, 0, 0, err, 256),
+                     RILL_ERR_TOPIC_ALREADY_EXISTS);
+    assert_int_equal(rill__storage_create_topic(f->st, "col_lid", 1, NULL, 0, 0, 0, err, 256), 0);
+    assert_int_equal(rill__storage_create_topic(f->st, "colxlide", 1, NULL, 0, 0, 0, err, 256), 0);
+    assert_int_equal(
+        rill__storage_create_topic(f->st, "__cluster_metadata", 1, NULL, 0, 0, 0, err, 256),
+        RILL_ERR_INVALID_REQUEST);
+    assert_null(rill__storage_log(f->st, "col_lide", 0));
+}
+
 static void lock_refuses_second_broker(void **state) {
     fx *f = *state;
     st_open(f);
@@ -464,6 +485,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(tmp_like_topic_names, setup, teardown),
         cmocka_unit_test_setup_teardown(unreadable_topic_file_refuses_to_start, setup, teardown),
         cmocka_unit_test_setup_teardown(offsets_of_deleted_topics_purged, setup, teardown),
+        cmocka_unit_test_setup_teardown(colliding_and_reserved_names, setup, teardown),
         cmocka_unit_test_setup_teardown(lock_refuses_second_broker, setup, teardown),
         cmocka_unit_test_setup_teardown(unclean_restart_recovers, setup, teardown),
         cmocka_unit_test_setup_teardown(tick_applies_policies, setup, teardown),

@@ -390,6 +390,16 @@ static rill_err_t commit(rill_topics *t, rill_topic *tp, char *err, size_t errle
     return RILL_ERR_NO_ERROR;
 }
 
+/* Same length and equal once every '.' is read as '_' (Kafka's Topic.unifyCollisionChars). */
+static int collide(const char *a, const char *b) {
+    for (; *a && *b; a++, b++) {
+        char x = *a == '.' ? '_' : *a, y = *b == '.' ? '_' : *b;
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}
+
 rill_err_t rill__topics_create(rill_topics *t, const char *name, int32_t partitions,
                                const rill_topic_kv *configs, size_t nconfigs, int64_t now_ms,
                                int validate_only, char *err, size_t errlen) {
@@ -398,6 +408,22 @@ rill_err_t rill__topics_create(rill_topics *t, const char *name, int32_t partiti
         return e;
     if (rill__topics_find(t, name))
         return set_err(err, errlen, RILL_ERR_TOPIC_ALREADY_EXISTS, "topic already exists");
+    /* Kafka's reserved metadata topic. */
+    if (strcmp(name, "__cluster_metadata") == 0)
+        return set_err(err, errlen, RILL_ERR_INVALID_REQUEST,
+                       "Creation of internal topic __cluster_metadata is prohibited.");
+    /*
+     * Kafka refuses names that differ from an existing one only in '.' versus '_': metric
+     * names replace '.' with '_', so the two would report as one topic.
+     */
+    if (strchr(name, '.') || strchr(name, '_'))
+        for (size_t i = 0; i < t->n; i++)
+            if (collide(name, t->sorted[i]->name)) {
+                if (err && errlen)
+                    snprintf(err, errlen, "Topic '%s' collides with existing topic: %s", name,
+                             t->sorted[i]->name);
+                return RILL_ERR_INVALID_TOPIC_EXCEPTION;
+            }
     if (partitions < 1)
         return set_err(err, errlen, RILL_ERR_INVALID_PARTITIONS,
                        "number of partitions must be larger than 0");
