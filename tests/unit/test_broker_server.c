@@ -34,6 +34,7 @@
 #include "common/endian.h"
 #include "proto/api.h"
 #include "proto/api_fetch.h"
+#include "proto/api_group.h"
 #include "proto/api_metadata.h"
 #include "proto/api_produce.h"
 #include "proto/api_topics.h"
@@ -479,6 +480,29 @@ static void fetch_max_bytes_bounds_the_first_partition(void **state) {
     rill__buf_free(&b);
 }
 
+/* FindCoordinator: groups here; transactions not available; other key types invalid. */
+static void find_coordinator_key_types(void **state) {
+    fx *f = *state;
+    int8_t types[] = {RILL_COORDINATOR_GROUP, RILL_COORDINATOR_TRANSACTION, 7};
+    int16_t want[] = {0, RILL_ERR_COORDINATOR_NOT_AVAILABLE, RILL_ERR_INVALID_REQUEST};
+    for (int i = 0; i < 3; i++) {
+        rill_buf b;
+        req_begin(f, &b, RILL_API_FIND_COORDINATOR, 4);
+        rill_str key = rill__str("g1");
+        rill_find_coordinator_req m = {types[i], &key, 1};
+        assert_int_equal(rill__find_coordinator_req_encode(&b, 4, &m), 0);
+        uint8_t *frame;
+        rill_rd r = roundtrip(f, &b, &frame);
+        rill__rd_tags(&r); /* v4 is flexible: response header v1 */
+        rill_find_coordinator_resp resp;
+        assert_int_equal(rill__find_coordinator_resp_decode(&r, 4, &resp, &f->arena), 0);
+        assert_int_equal(resp.ncoordinators, 1);
+        assert_int_equal(resp.coordinators[0].error_code, want[i]);
+        assert_int_equal(resp.coordinators[0].node_id, i == 0 ? f->srv->cfg->node_id : -1);
+        free(frame);
+    }
+}
+
 /* Every Produce, Fetch (by name) and Metadata version advertised, flexible ones included. */
 static void produce_every_version(void **state) {
     fx *f = *state;
@@ -745,6 +769,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(pipelined_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(produce_and_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(produce_every_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(find_coordinator_key_types, setup, teardown),
         cmocka_unit_test_setup_teardown(fetch_max_bytes_bounds_the_first_partition, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(bad_batches_not_stored, setup, teardown),

@@ -62,11 +62,15 @@ int rill__h_find_coordinator(rill_req *q) {
             c->host = rill__str(srv->adv_host);
             c->port = srv->adv_port;
         } else {
+            /* 1: transactions, which rill-broker does not coordinate; anything else is not a
+             * coordinator type at all (Kafka: INVALID_REQUEST). */
+            int txn = req.key_type == RILL_COORDINATOR_TRANSACTION;
             c->node_id = -1;
             c->host = rill__str("");
             c->port = -1;
-            c->error_code = RILL_ERR_COORDINATOR_NOT_AVAILABLE;
-            c->error_message = rill__str("rill-broker has no transaction coordinator");
+            c->error_code = txn ? RILL_ERR_COORDINATOR_NOT_AVAILABLE : RILL_ERR_INVALID_REQUEST;
+            c->error_message = rill__str(txn ? "rill-broker has no transaction coordinator"
+                                             : "unknown coordinator type");
             rill__req_error(q, c->error_code);
         }
     }
