@@ -85,6 +85,11 @@ static void set_keys(void **state) {
     assert_int_equal(
         rill__broker_config_set(&c, "offsets.retention.minutes", "2", err, sizeof(err)), 0);
     assert_int_equal(c.offsets_retention_ms, 120000);
+    assert_int_equal(c.offsets_retention_check_ms, 600000);
+    assert_int_equal(rill__broker_config_set(&c, "offsets.retention.check.interval.ms", "1000", err,
+                                             sizeof(err)),
+                     0);
+    assert_int_equal(c.offsets_retention_check_ms, 1000);
     assert_int_equal(
         rill__broker_config_set(&c, "log.retention.check.interval.ms", "5000", err, sizeof(err)),
         0);

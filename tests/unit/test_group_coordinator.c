@@ -1247,6 +1247,61 @@ static void cleanup_forgets_empty_groups(void **st) {
     rill__gc_destroy(gc);
 }
 
+static int64_t wall;
+
+static int64_t wall_clk(void *opaque) {
+    (void)opaque;
+    return wall;
+}
+
+/*
+ * offsets.retention.minutes (KIP-211): a standalone committer's offsets expire by their
+ * commit time; a group with members keeps its offsets however old; once Empty, they expire
+ * that long after it became Empty; the group is then forgotten.
+ */
+static void offsets_expire(void **st) {
+    (void)st;
+    char *dir, path[512];
+    rill_offsets *o;
+    rill_gc_config c = store_cfg(&dir, path, &o);
+    c.wall_clock = wall_clk;
+    c.offsets_retention_ms = 100000;
+    c.cleanup_interval_ms = 1;
+    wall = 1700000000000;
+    rill_gc *gc = rill__gc_new(&c);
+    cres cr;
+    commit(gc, "solo", -1, "", "t", 0, 5, NULL, &cr);
+    assert_int_equal(rill__gc_flush(gc), 0);
+    char ida[160], idb[160];
+    int32_t gen = stable_pair(gc, ida, idb, 10000);
+    commit(gc, "g", gen, ida, "t", 0, 7, NULL, &cr);
+    assert_int_equal(rill__gc_flush(gc), 0);
+    assert_int_equal(cr.errs[0], 0);
+
+    wall += 99999; /* not yet */
+    tick(gc, now + 1);
+    assert_non_null(rill__offsets_get(o, "solo", "t", 0));
+    wall += 1;
+    tick(gc, now + 1);
+    assert_null(rill__offsets_get(o, "solo", "t", 0));
+    assert_null(rill__gc_group_state(gc, "solo"));      /* nothing left: forgotten */
+    assert_non_null(rill__offsets_get(o, "g", "t", 0)); /* its members use it */
+
+    const char *both[] = {ida, idb};
+    leave(gc, 3, both, NULL, 2);
+    assert_string_equal(rill__gc_group_state(gc, "g"), "Empty");
+    wall += 99999; /* the commit is 200 s old, but the group has been Empty only this long */
+    tick(gc, now + 1);
+    assert_non_null(rill__offsets_get(o, "g", "t", 0));
+    wall += 1;
+    tick(gc, now + 1);
+    assert_null(rill__offsets_get(o, "g", "t", 0));
+    assert_null(rill__gc_group_state(gc, "g"));
+    rill__gc_destroy(gc);
+    assert_int_equal(rill__offsets_close(o), 0);
+    tdir_rm(dir);
+}
+
 /* ---- cancellation ---- */
 
 static void cancel_connection(void **st) {
@@ -1335,6 +1390,7 @@ int main(void) {
         cmocka_unit_test(offsets_external_sync),
         cmocka_unit_test(delete_and_list_groups),
         cmocka_unit_test(cleanup_forgets_empty_groups),
+        cmocka_unit_test(offsets_expire),
         cmocka_unit_test(cancel_connection),
         cmocka_unit_test(retried_join_answers_the_old_one),
     };

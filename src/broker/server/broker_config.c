@@ -28,6 +28,7 @@ void rill__broker_config_defaults(rill_broker_config *c) {
     c->group_min_session_timeout_ms = 6000;
     c->group_max_session_timeout_ms = 1800000;
     c->offsets_retention_ms = 7LL * 24 * 3600 * 1000;
+    c->offsets_retention_check_ms = 600000;
     rill__storage_config_defaults(&c->storage);
     c->log_level = 6; /* RILL_LOG_INFO */
 }
@@ -145,6 +146,7 @@ static const int_key int_keys[] = {
     {"group.min.session.timeout.ms", BC_OFF(group_min_session_timeout_ms), 8, 0, INT32_MAX, 1},
     {"group.max.session.timeout.ms", BC_OFF(group_max_session_timeout_ms), 8, 0, INT32_MAX, 1},
     {"offsets.retention.minutes", BC_OFF(offsets_retention_ms), 8, 1, INT64_MAX / 60000, 60000},
+    {"offsets.retention.check.interval.ms", BC_OFF(offsets_retention_check_ms), 8, 1, INT64_MAX, 1},
     {"log.retention.check.interval.ms", BC_OFF(storage.retention_check_interval_ms), 8, 1,
      INT64_MAX, 1},
     {"log.flush.offset.checkpoint.interval.ms", BC_OFF(storage.checkpoint_interval_ms), 8, 1,

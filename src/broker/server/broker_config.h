@@ -64,6 +64,7 @@ typedef struct rill_broker_config {
     int64_t group_min_session_timeout_ms;     /* group.min.session.timeout.ms: 6000 */
     int64_t group_max_session_timeout_ms;     /* group.max.session.timeout.ms: 1800000 */
     int64_t offsets_retention_ms;             /* offsets.retention.minutes: 7 days */
+    int64_t offsets_retention_check_ms;       /* offsets.retention.check.interval.ms: 600000 */
 
     rill_storage_config storage; /* log defaults and storage periods (data_dir set at open) */
     int log_level;               /* --log-level: info */

@@ -24,6 +24,7 @@ void rill__gc_config_defaults(rill_gc_config *cfg) {
     cfg->max_group_size = INT32_MAX;
     cfg->new_member_join_timeout_ms = 300000;
     cfg->cleanup_interval_ms = 600000;
+    cfg->offsets_retention_ms = 7LL * 24 * 3600 * 1000;
     cfg->sync_commits = 1;
 }
 
@@ -100,11 +101,83 @@ void rill__gc_cancel(rill_gc *gc, const void *conn) {
     rill__gc_commits_cancel(gc, conn, false);
 }
 
+typedef struct expiry {
+    rill_gc *gc;
+    int64_t floor; /* the group's Empty time, or -1 */
+    int64_t now;
+    struct {
+        char *topic;
+        int32_t partition;
+    } * gone;
+    size_t n, cap;
+} expiry;
+
+static void expire_one(void *opaque, const char *topic, int32_t partition,
+                       const rill_offset_entry *e) {
+    expiry *x = opaque;
+    int64_t base = e->commit_ts > x->floor ? e->commit_ts : x->floor;
+    if (x->now - base < x->gc->cfg.offsets_retention_ms)
+        return;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 16;
+        void *a = realloc(x->gone, cap * sizeof(*x->gone));
+        if (!a)
+            return; /* out of memory: expires at a later pass */
+        x->gone = a;
+        x->cap = cap;
+    }
+    if ((x->gone[x->n].topic = strdup(topic)) != NULL)
+        x->gone[x->n++].partition = partition;
+}
+
+static void collect_group(void *opaque, const char *group) {
+    char ***names = opaque;
+    size_t n = 0;
+    while ((*names)[n])
+        n++;
+    char **a = realloc(*names, (n + 2) * sizeof(**names));
+    if (!a)
+        return;
+    *names = a;
+    a[n] = strdup(group);
+    a[n + 1] = NULL;
+}
+
+/* offsets.retention.minutes: see rill_gc_config.offsets_retention_ms. */
+static void expire_offsets(rill_gc *gc) {
+    if (gc->cfg.offsets_retention_ms <= 0)
+        return;
+    char **names = calloc(1, sizeof(*names));
+    if (!names)
+        return;
+    rill__offsets_groups(gc->offsets, collect_group, &names);
+    int64_t now = rill__gc_wall(gc);
+    for (size_t i = 0; names[i]; i++) {
+        gc_group *g = rill__hmap_get(&gc->groups, names[i], strlen(names[i]));
+        if (g && g->state != GC_EMPTY)
+            continue; /* members are using them */
+        expiry x = {gc, g ? g->empty_since : -1, now, NULL, 0, 0};
+        rill__offsets_foreach(gc->offsets, names[i], expire_one, &x);
+        for (size_t k = 0; k < x.n; k++) {
+            rill__offsets_delete(gc->offsets, names[i], x.gone[k].topic, x.gone[k].partition);
+            free(x.gone[k].topic);
+        }
+        if (x.n)
+            LOG(gc, RILL_LOG_INFO, "group %s: %zu committed offset(s) expired", names[i], x.n);
+        free(x.gone);
+    }
+    for (size_t i = 0; names[i]; i++)
+        free(names[i]);
+    free(names);
+}
+
 /*
- * Kafka's periodic cleanup forgets Empty groups that have no committed offsets (after a
- * DeleteGroups, or groups whose members all left without committing).
+ * Kafka's periodic cleanup: expires committed offsets (above), then forgets Empty groups
+ * that have no committed offsets (after a DeleteGroups, after their offsets expired, or
+ * groups whose members all left without committing).
  */
 static void cleanup(rill_gc *gc) {
+    expire_offsets(gc);
     size_t n;
     gc_group **v = group_list(gc, &n);
     for (size_t i = 0; v && i < n; i++) {

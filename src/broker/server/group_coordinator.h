@@ -67,8 +67,16 @@ typedef struct rill_gc_config {
     int32_t initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms: 3000 */
     int32_t max_group_size;             /* group.max.size: INT32_MAX */
     int32_t new_member_join_timeout_ms; /* Kafka's fixed 300000: a new member's pending join */
-    int64_t cleanup_interval_ms; /* offsets.retention.check.interval.ms: 600000; forgets Empty
-                                    groups without committed offsets */
+    int64_t cleanup_interval_ms;        /* offsets.retention.check.interval.ms: 600000; expires
+                                           offsets, forgets Empty groups without committed offsets */
+    /*
+     * offsets.retention.minutes: 7 days (Kafka >= 2.1, KIP-211).  A group with members keeps
+     * its offsets; an Empty group's expire this long after it became Empty or after their
+     * commit, whichever is later; a group that never had members here (standalone
+     * committers, or loaded at start) expires each offset this long after its commit.
+     * <= 0: never.
+     */
+    int64_t offsets_retention_ms;
     int sync_commits;      /* 1 (default): OffsetCommit is answered after rill__gc_flush() synced
                               the offsets store; 0: as soon as the commit is written */
     int external_sync;     /* with sync_commits: the owner syncs the store off the loop
@@ -76,7 +84,8 @@ typedef struct rill_gc_config {
                               commits alone */
     rill_offsets *offsets; /* borrowed (e.g. rill__storage_offsets()); NULL: an in-memory store
                               owned by the coordinator (tests) */
-    int64_t (*clock)(void *opaque); /* monotonic ms; NULL: rill__mono_ms */
+    int64_t (*clock)(void *opaque);      /* monotonic ms; NULL: rill__mono_ms */
+    int64_t (*wall_clock)(void *opaque); /* wall ms (clock_opaque); NULL: rill__wall_ms */
     void *clock_opaque;
     /* When set, OffsetCommit to a partition for which it returns 0 gets
        UNKNOWN_TOPIC_OR_PARTITION, as Kafka checks its metadata cache. */

@@ -84,6 +84,7 @@ typedef struct gc_group {
     bool new_member_added;
     int32_t initial_remaining_ms;
     int64_t sync_deadline; /* members that have not synced are removed then */
+    int64_t empty_since;   /* wall ms when its last member left; -1: never had one here */
 } gc_group;
 
 /* An OffsetCommit response held until the offsets store is synced. */
@@ -114,6 +115,8 @@ struct rill_gc {
 /* ---- group_state.c ---- */
 
 int64_t rill__gc_now(rill_gc *gc);
+/* Wall-clock ms (commit timestamps are wall clock). */
+int64_t rill__gc_wall(rill_gc *gc);
 const char *rill__gc_state_name(gc_state s);
 char *rill__gc_dup(rill_str s);                   /* NUL-terminated copy; null gives "" */
 char *rill__gc_dup_in(rill_arena *a, rill_str s); /* the same in a (NULL: malloc) */

@@ -196,6 +196,7 @@ static void complete_join(rill_gc *gc, gc_group *g) {
     clear_pending_sync(g);
     if (g->nmembers == 0) {
         g->state = GC_EMPTY;
+        g->empty_since = rill__gc_wall(gc);
         LOG(gc, RILL_LOG_INFO, "group %s with generation %d is now empty", g->id, g->generation);
         return;
     }

@@ -101,7 +101,7 @@ static int commit_topic(rill_gc *gc, gc_commit *c, const char *group, int16_t ve
                 continue;
             }
         }
-        int64_t ts = ver == 1 && p->commit_timestamp >= 0 ? p->commit_timestamp : rill__wall_ms();
+        int64_t ts = ver == 1 && p->commit_timestamp >= 0 ? p->commit_timestamp : rill__gc_wall(gc);
         rill_err_t e =
             rill__offsets_commit(gc->offsets, group, topic, p->partition, p->committed_offset,
                                  p->committed_leader_epoch, meta, ts);

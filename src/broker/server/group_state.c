@@ -17,6 +17,10 @@ int64_t rill__gc_now(rill_gc *gc) {
     return gc->now;
 }
 
+int64_t rill__gc_wall(rill_gc *gc) {
+    return gc->cfg.wall_clock ? gc->cfg.wall_clock(gc->cfg.clock_opaque) : rill__wall_ms();
+}
+
 const char *rill__gc_state_name(gc_state s) {
     switch (s) {
     case GC_EMPTY:
@@ -77,6 +81,7 @@ gc_group *rill__gc_get_or_create(rill_gc *gc, const char *id) {
     g->state = GC_EMPTY;
     g->join_deadline = GC_NEVER;
     g->sync_deadline = GC_NEVER;
+    g->empty_since = -1;
     if (rill__hmap_put(&gc->groups, id, strlen(id), g) != 0) {
         free(g->id);
         free(g);

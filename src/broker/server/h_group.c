@@ -101,6 +101,8 @@ int rill__server_gc_open(rill_server *srv) {
     gcfg.min_session_timeout_ms = (int32_t)c->group_min_session_timeout_ms;
     gcfg.max_session_timeout_ms = (int32_t)c->group_max_session_timeout_ms;
     gcfg.initial_rebalance_delay_ms = (int32_t)c->group_initial_rebalance_delay_ms;
+    gcfg.offsets_retention_ms = c->offsets_retention_ms;
+    gcfg.cleanup_interval_ms = c->offsets_retention_check_ms;
     gcfg.offsets = rill__storage_offsets(srv->st);
     gcfg.external_sync = 1; /* on the flusher thread, answered at its round's end */
     srv->flusher.offsets = gcfg.offsets;
