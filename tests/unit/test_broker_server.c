@@ -255,11 +255,10 @@ static void create_topic(fx *f, const char *topic) {
     free(frame);
 }
 
-/* Fetch v11 of topic/0 from offset; returns the decoded partition (records in *frame). */
-/* Writes a Fetch request of topic/0 (by name, or by id from v13: topic_id non-NULL). */
 /* Fetch's response-level max_bytes for the next fetch_request (0: 50 MiB). */
 static int32_t fetch_max_bytes;
 
+/* Writes a Fetch request of topic/0 (by name, or by id from v13: topic_id non-NULL). */
 static void fetch_request(fx *f, rill_buf *b, int16_t ver, const char *topic,
                           const uint8_t *topic_id, int64_t offset, int32_t max_wait,
                           int32_t min_bytes) {
@@ -478,6 +477,39 @@ static void fetch_max_bytes_bounds_the_first_partition(void **state) {
         free(frame);
     }
     rill__buf_free(&b);
+}
+
+/* CreateTopics v5+ validate_only: answers the configs the topic would get, creates nothing. */
+static void create_topics_validate_only_configs(void **state) {
+    fx *f = *state;
+    rill_buf b;
+    req_begin(f, &b, RILL_API_CREATE_TOPICS, 7);
+    rill_create_topics_config c = {rill__str("retention.ms"), rill__str("1234")};
+    rill_create_topics_topic t = {rill__str("dry"), 3, -1, NULL, 0, &c, 1};
+    rill_create_topics_req m = {&t, 1, 1000, true};
+    assert_int_equal(rill__create_topics_req_encode(&b, 7, &m), 0);
+    uint8_t *frame;
+    rill_rd r = roundtrip(f, &b, &frame);
+    rill__rd_tags(&r);
+    rill_create_topics_resp resp;
+    assert_int_equal(rill__create_topics_resp_decode(&r, 7, &resp, &f->arena), 0);
+    assert_int_equal(resp.ntopics, 1);
+    const rill_create_topics_result *res = &resp.topics[0];
+    assert_int_equal(res->error_code, 0);
+    assert_int_equal(res->num_partitions, 3);
+    assert_true(res->nconfigs > 5);
+    int seen = 0;
+    for (int32_t i = 0; i < res->nconfigs; i++)
+        if (rill__str_eq(res->configs[i].name, "retention.ms")) {
+            assert_true(rill__str_eq(res->configs[i].value, "1234"));
+            assert_int_equal(res->configs[i].config_source, 1); /* DYNAMIC_TOPIC_CONFIG */
+            seen = 1;
+        }
+    assert_true(seen);
+    static const uint8_t zero[16];
+    assert_memory_equal(res->topic_id, zero, 16);
+    assert_null(rill__storage_log(f->srv->st, "dry", 0)); /* nothing created */
+    free(frame);
 }
 
 /* FindCoordinator: groups here; transactions not available; other key types invalid. */
@@ -770,6 +802,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(produce_and_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(produce_every_version, setup, teardown),
         cmocka_unit_test_setup_teardown(find_coordinator_key_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(create_topics_validate_only_configs, setup, teardown),
         cmocka_unit_test_setup_teardown(fetch_max_bytes_bounds_the_first_partition, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(bad_batches_not_stored, setup, teardown),

@@ -161,9 +161,11 @@ int rill__h_create_topics(rill_req *q) {
         } else {
             parts = create_partitions_count(srv, t, &res->error_code, msg, sizeof(msg));
         }
+        rill_topic_kv *kv = NULL;
+        int32_t k = 0;
         if (!res->error_code) {
-            int32_t nkv = t->nconfigs > 0 ? t->nconfigs : 0, k = 0;
-            rill_topic_kv *kv = rill__arena_calloc(a, (size_t)nkv, sizeof(*kv));
+            int32_t nkv = t->nconfigs > 0 ? t->nconfigs : 0;
+            kv = rill__arena_calloc(a, (size_t)nkv, sizeof(*kv));
             if (!kv && nkv)
                 return -1;
             for (int32_t c = 0; c < nkv; c++) {
@@ -195,6 +197,12 @@ int rill__h_create_topics(rill_req *q) {
         if (tp) {
             memcpy(res->topic_id, tp->id, 16);
             if (ver >= 5 && result_configs(srv, res, tp) != 0)
+                return -1;
+        } else if (req.validate_only && ver >= 5) {
+            /* The configs the topic would get (Kafka answers them; its id stays zero). */
+            rill_topic would = {.name = name, .partitions = parts, .configs = kv};
+            would.nconfigs = (size_t)k;
+            if (result_configs(srv, res, &would) != 0)
                 return -1;
         }
     }
