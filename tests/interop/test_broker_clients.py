@@ -291,6 +291,76 @@ def test_admin_topics_partitions_configs(rill_broker, topic_name):
     assert topic_name not in md.topics
 
 
+def test_alter_topic_configs(rill_broker, topic_name):
+    """AlterConfigs from confluent-kafka and kafka-python changes a topic after creation (the
+    set sent replaces the topic's overrides, as Kafka's legacy AlterConfigs does); the logs
+    act on it at once (retention deletes by the new retention.ms); bad values and broker
+    resources are refused with Kafka's errors."""
+    b = rill_broker("-X", "log.retention.check.interval.ms=200")
+    a = AdminClient({"bootstrap.servers": b.bootstrap})
+    a.create_topics([NewTopic(topic_name, 1, 1, config={"cleanup.policy": "compact"})])[
+        topic_name
+    ].result(15)
+    old = int(time.time() * 1000) - 3600 * 1000  # an hour ago
+    helpers.confluent_produce(
+        b.bootstrap, topic_name, [dict(value=b"v%d" % i, key=b"k", timestamp=old) for i in range(5)]
+    )
+    res = ConfigResource(ConfigResource.Type.TOPIC, topic_name)
+
+    # compact keeps the hour-old records whatever retention.ms says
+    a.alter_configs(
+        [ConfigResource(ConfigResource.Type.TOPIC, topic_name,
+                        set_config={"cleanup.policy": "compact", "retention.ms": "60000"})]
+    )[res].result(15)
+    cfg = a.describe_configs([res])[res].result(15)
+    assert cfg["retention.ms"].value == "60000"
+    assert cfg["cleanup.policy"].value == "compact"
+    time.sleep(1.0)
+    lo, hi = ck.Consumer({"bootstrap.servers": b.bootstrap, "group.id": "w"}).get_watermark_offsets(
+        ck.TopicPartition(topic_name, 0), timeout=10)
+    assert (lo, hi) == (0, 5)
+
+    # kafka-python: the set replaces the overrides, so cleanup.policy goes back to delete and
+    # retention deletes the hour-old segment once it rolls (segment.ms)
+    from kafka.admin import KafkaAdminClient, ConfigResource as KCR, ConfigResourceType
+
+    ka = KafkaAdminClient(bootstrap_servers=b.bootstrap)
+    try:
+        r = ka.alter_configs([KCR(ConfigResourceType.TOPIC, topic_name,
+                                  configs={"retention.ms": "60000", "segment.ms": "100"})])
+        assert [x[0] for x in r.resources] == [0], r
+    finally:
+        ka.close()
+    cfg = a.describe_configs([res])[res].result(15)
+    assert cfg["cleanup.policy"].value == "delete"
+    assert cfg["segment.ms"].value == "100"
+    helpers.confluent_produce(b.bootstrap, topic_name, [dict(value=b"new")])
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        lo, hi = ck.Consumer({"bootstrap.servers": b.bootstrap, "group.id": "w"}).get_watermark_offsets(
+            ck.TopicPartition(topic_name, 0), timeout=10)
+        if lo >= 5:
+            break
+        time.sleep(0.2)
+    assert lo >= 5 and hi == 6, (lo, hi)
+
+    # refusals
+    bad = a.alter_configs(
+        [ConfigResource(ConfigResource.Type.TOPIC, topic_name, set_config={"retention.ms": "soon"})]
+    )[res]
+    with pytest.raises(ck.KafkaException) as ei:
+        bad.result(15)
+    assert ei.value.args[0].code() == ck.KafkaError.INVALID_CONFIG
+    broker = ConfigResource(ConfigResource.Type.BROKER, "0", set_config={"num.partitions": "3"})
+    with pytest.raises(ck.KafkaException) as ei:
+        a.alter_configs([broker])[broker].result(15)
+    assert ei.value.args[0].code() == ck.KafkaError.INVALID_REQUEST
+    nope = ConfigResource(ConfigResource.Type.TOPIC, topic_name + "-nope", set_config={"retention.ms": "1"})
+    with pytest.raises(ck.KafkaException) as ei:
+        a.alter_configs([nope])[nope].result(15)
+    assert ei.value.args[0].code() == ck.KafkaError.UNKNOWN_TOPIC_OR_PART
+
+
 def test_log_append_time_topic(rill_broker, topic_name):
     b = rill_broker()
     a = AdminClient({"bootstrap.servers": b.bootstrap})

@@ -33,6 +33,8 @@
 #include "common/clock.h"
 #include "common/endian.h"
 #include "proto/api.h"
+#include "proto/api_alter_configs.h"
+#include "proto/api_configs.h"
 #include "proto/api_fetch.h"
 #include "proto/api_group.h"
 #include "proto/api_metadata.h"
@@ -512,6 +514,77 @@ static void create_topics_validate_only_configs(void **state) {
     free(frame);
 }
 
+/* One IncrementalAlterConfigs v1 on topic `topic`; returns the resource's error code. */
+static int16_t incremental_alter(fx *f, const char *topic, rill_alter_config *c, int32_t n,
+                                 bool validate_only) {
+    rill_buf b;
+    req_begin(f, &b, RILL_API_INCREMENTAL_ALTER_CONFIGS, 1);
+    rill_alter_configs_resource res = {RILL_CONFIG_RESOURCE_TOPIC, rill__str(topic), c, n};
+    rill_alter_configs_req m = {&res, 1, validate_only};
+    assert_int_equal(rill__incremental_alter_configs_req_encode(&b, 1, &m), 0);
+    uint8_t *frame;
+    rill_rd r = roundtrip(f, &b, &frame);
+    rill__rd_tags(&r);
+    rill_alter_configs_resp resp;
+    assert_int_equal(rill__incremental_alter_configs_resp_decode(&r, 1, &resp, &f->arena), 0);
+    assert_int_equal(resp.nresults, 1);
+    int16_t err = resp.results[0].error_code;
+    free(frame);
+    return err;
+}
+
+static const char *override_of(fx *f, const char *topic, const char *key) {
+    const rill_topic *tp = rill__topics_find(rill__storage_topics(f->srv->st), topic);
+    assert_non_null(tp);
+    return rill__topic_config(tp, key);
+}
+
+/* IncrementalAlterConfigs: SET, DELETE, APPEND/SUBTRACT on the list key, validate_only, and
+ * Kafka's refusals; the topic's logs take the new settings. */
+static void incremental_alter_configs(void **state) {
+    fx *f = *state;
+    create_topic(f, "alt");
+    rill_alter_config set[] = {
+        {rill__str("retention.ms"), RILL_CONFIG_OP_SET, rill__str("5000")},
+        {rill__str("segment.bytes"), RILL_CONFIG_OP_SET, rill__str("1048576")}};
+    assert_int_equal(incremental_alter(f, "alt", set, 2, true), 0); /* validate only */
+    assert_null(override_of(f, "alt", "retention.ms"));
+    assert_int_equal(incremental_alter(f, "alt", set, 2, false), 0);
+    assert_string_equal(override_of(f, "alt", "retention.ms"), "5000");
+    assert_int_equal(rill__log_config(rill__storage_log(f->srv->st, "alt", 0))->segment_bytes,
+                     1048576);
+    rill_alter_config app = {rill__str("cleanup.policy"), RILL_CONFIG_OP_APPEND,
+                             rill__str("compact")};
+    assert_int_equal(incremental_alter(f, "alt", &app, 1, false), 0);
+    assert_string_equal(override_of(f, "alt", "cleanup.policy"), "delete,compact");
+    rill_alter_config sub = {rill__str("cleanup.policy"), RILL_CONFIG_OP_SUBTRACT,
+                             rill__str("delete")};
+    assert_int_equal(incremental_alter(f, "alt", &sub, 1, false), 0);
+    assert_string_equal(override_of(f, "alt", "cleanup.policy"), "compact");
+    assert_int_equal(rill__log_config(rill__storage_log(f->srv->st, "alt", 0))->cleanup_policy,
+                     RILL_CLEANUP_COMPACT);
+    rill_alter_config del = {rill__str("retention.ms"), RILL_CONFIG_OP_DELETE, rill__str_null()};
+    assert_int_equal(incremental_alter(f, "alt", &del, 1, false), 0);
+    assert_null(override_of(f, "alt", "retention.ms"));
+    assert_string_equal(override_of(f, "alt", "segment.bytes"), "1048576"); /* untouched */
+    /* refusals, nothing changed */
+    rill_alter_config bad[] = {
+        {rill__str("retention.ms"), RILL_CONFIG_OP_SET, rill__str("soon")},
+        {rill__str("no.such.key"), RILL_CONFIG_OP_SET, rill__str("1")},
+        {rill__str("retention.ms"), RILL_CONFIG_OP_APPEND, rill__str("1")},
+        {rill__str("retention.ms"), 9, rill__str("1")},
+    };
+    int16_t want[] = {RILL_ERR_INVALID_CONFIG, RILL_ERR_INVALID_CONFIG, RILL_ERR_INVALID_CONFIG,
+                      RILL_ERR_INVALID_REQUEST};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(incremental_alter(f, "alt", &bad[i], 1, false), want[i]);
+    rill_alter_config dup[] = {set[0], set[0]};
+    assert_int_equal(incremental_alter(f, "alt", dup, 2, false), RILL_ERR_INVALID_REQUEST);
+    assert_int_equal(incremental_alter(f, "nope", set, 1, false),
+                     RILL_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    assert_null(override_of(f, "alt", "retention.ms"));
+}
+
 /* FindCoordinator: groups here; transactions not available; other key types invalid. */
 static void find_coordinator_key_types(void **state) {
     fx *f = *state;
@@ -802,6 +875,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(produce_and_fetch, setup, teardown),
         cmocka_unit_test_setup_teardown(produce_every_version, setup, teardown),
         cmocka_unit_test_setup_teardown(find_coordinator_key_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(incremental_alter_configs, setup, teardown),
         cmocka_unit_test_setup_teardown(create_topics_validate_only_configs, setup, teardown),
         cmocka_unit_test_setup_teardown(fetch_max_bytes_bounds_the_first_partition, setup,
                                         teardown),

@@ -22,6 +22,7 @@
 #include "broker/server/handlers.h"
 #include "common/clock.h"
 #include "common/endian.h"
+#include "proto/api_alter_configs.h"
 #include "proto/api_configs.h"
 #include "proto/api_fetch.h"
 #include "proto/api_group.h"
@@ -52,6 +53,11 @@ static const rill_api_entry table[RILL_API__COUNT] = {
                                    rill__h_init_producer_id},
     [RILL_API_DESCRIBE_CONFIGS] = {RILL_DESCRIBE_CONFIGS_MIN_VER, RILL_DESCRIBE_CONFIGS_MAX_VER,
                                    rill__h_describe_configs},
+    [RILL_API_ALTER_CONFIGS] = {RILL_ALTER_CONFIGS_MIN_VER, RILL_ALTER_CONFIGS_MAX_VER,
+                                rill__h_alter_configs},
+    [RILL_API_INCREMENTAL_ALTER_CONFIGS] = {RILL_INCREMENTAL_ALTER_CONFIGS_MIN_VER,
+                                            RILL_INCREMENTAL_ALTER_CONFIGS_MAX_VER,
+                                            rill__h_incremental_alter_configs},
     [RILL_API_CREATE_PARTITIONS] = {RILL_CREATE_PARTITIONS_MIN_VER, RILL_CREATE_PARTITIONS_MAX_VER,
                                     rill__h_create_partitions},
     [RILL_API_OFFSET_COMMIT] = {RILL_OFFSET_COMMIT_MIN_VER, RILL_OFFSET_COMMIT_MAX_VER,

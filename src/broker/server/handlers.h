@@ -21,9 +21,11 @@ int rill__h_create_topics(rill_req *q);     /* h_topics.c */
 int rill__h_delete_topics(rill_req *q);     /* h_topics.c */
 int rill__h_create_partitions(rill_req *q); /* h_topics.c */
 int rill__h_describe_configs(rill_req *q);  /* h_configs.c */
-int rill__h_init_producer_id(rill_req *q);  /* h_misc.c */
-int rill__h_find_coordinator(rill_req *q);  /* h_misc.c */
-int rill__h_join_group(rill_req *q);        /* h_group.c */
+int rill__h_alter_configs(rill_req *q);     /* h_alter_configs.c */
+int rill__h_incremental_alter_configs(rill_req *q);
+int rill__h_init_producer_id(rill_req *q); /* h_misc.c */
+int rill__h_find_coordinator(rill_req *q); /* h_misc.c */
+int rill__h_join_group(rill_req *q);       /* h_group.c */
 int rill__h_sync_group(rill_req *q);
 int rill__h_heartbeat(rill_req *q);
 int rill__h_leave_group(rill_req *q);

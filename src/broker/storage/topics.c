@@ -511,6 +511,15 @@ rill_err_t rill__topics_set_config(rill_topics *t, const char *name, const char 
     return commit(t, tp, err, errlen);
 }
 
+rill_err_t rill__topics_check_configs(const rill_topic_kv *configs, size_t nconfigs, char *err,
+                                      size_t errlen) {
+    rill_err_t e;
+    for (size_t i = 0; i < nconfigs; i++)
+        if ((e = check_config(configs[i].key, configs[i].value, err, errlen)) != 0)
+            return e;
+    return RILL_ERR_NO_ERROR;
+}
+
 rill_err_t rill__topics_replace_configs(rill_topics *t, const char *name,
                                         const rill_topic_kv *configs, size_t nconfigs, char *err,
                                         size_t errlen) {

@@ -77,6 +77,9 @@ rill_err_t rill__topics_set_partitions(rill_topics *t, const char *name, int32_t
  */
 rill_err_t rill__topics_set_config(rill_topics *t, const char *name, const char *key,
                                    const char *value, char *err, size_t errlen);
+/* The checks replace_configs makes, without changing anything (validate_only). */
+rill_err_t rill__topics_check_configs(const rill_topic_kv *configs, size_t nconfigs, char *err,
+                                      size_t errlen);
 rill_err_t rill__topics_replace_configs(rill_topics *t, const char *name,
                                         const rill_topic_kv *configs, size_t nconfigs, char *err,
                                         size_t errlen);
