@@ -585,6 +585,47 @@ static void incremental_alter_configs(void **state) {
     assert_null(override_of(f, "alt", "retention.ms"));
 }
 
+/* DescribeConfigs v4 with synonyms and documentation: where each value comes from. */
+static void describe_configs_synonyms(void **state) {
+    fx *f = *state;
+    create_topic(f, "syn");
+    rill_alter_config set = {rill__str("retention.ms"), RILL_CONFIG_OP_SET, rill__str("5000")};
+    assert_int_equal(incremental_alter(f, "syn", &set, 1, false), 0);
+    rill_buf b;
+    req_begin(f, &b, RILL_API_DESCRIBE_CONFIGS, 4);
+    rill_str keys[] = {rill__str("retention.ms"), rill__str("segment.bytes")};
+    rill_describe_configs_resource res = {RILL_CONFIG_RESOURCE_TOPIC, rill__str("syn"), keys, 2};
+    rill_describe_configs_req m = {&res, 1, true, true};
+    assert_int_equal(rill__describe_configs_req_encode(&b, 4, &m), 0);
+    uint8_t *frame;
+    rill_rd r = roundtrip(f, &b, &frame);
+    rill__rd_tags(&r);
+    rill_describe_configs_resp resp;
+    assert_int_equal(rill__describe_configs_resp_decode(&r, 4, &resp, &f->arena), 0);
+    assert_int_equal(resp.nresults, 1);
+    assert_int_equal(resp.results[0].nconfigs, 2);
+    for (int32_t i = 0; i < 2; i++) {
+        const rill_describe_configs_entry *c = &resp.results[0].configs[i];
+        assert_false(rill__str_is_null(c->documentation));
+        if (rill__str_eq(c->name, "retention.ms")) {
+            assert_int_equal(c->config_source, RILL_CONFIG_SOURCE_TOPIC);
+            assert_int_equal(c->nsynonyms, 2);
+            assert_true(rill__str_eq(c->synonyms[0].name, "retention.ms"));
+            assert_true(rill__str_eq(c->synonyms[0].value, "5000"));
+            assert_int_equal(c->synonyms[0].source, RILL_CONFIG_SOURCE_TOPIC);
+            assert_true(rill__str_eq(c->synonyms[1].name, "log.retention.ms"));
+            assert_true(rill__str_eq(c->synonyms[1].value, "604800000"));
+            assert_int_equal(c->synonyms[1].source, RILL_CONFIG_SOURCE_DEFAULT);
+        } else {
+            assert_true(rill__str_eq(c->name, "segment.bytes"));
+            assert_int_equal(c->nsynonyms, 1);
+            assert_true(rill__str_eq(c->synonyms[0].name, "log.segment.bytes"));
+            assert_int_equal(c->synonyms[0].source, c->config_source);
+        }
+    }
+    free(frame);
+}
+
 /* FindCoordinator: groups here; transactions not available; other key types invalid. */
 static void find_coordinator_key_types(void **state) {
     fx *f = *state;
@@ -876,6 +917,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(produce_every_version, setup, teardown),
         cmocka_unit_test_setup_teardown(find_coordinator_key_types, setup, teardown),
         cmocka_unit_test_setup_teardown(incremental_alter_configs, setup, teardown),
+        cmocka_unit_test_setup_teardown(describe_configs_synonyms, setup, teardown),
         cmocka_unit_test_setup_teardown(create_topics_validate_only_configs, setup, teardown),
         cmocka_unit_test_setup_teardown(fetch_max_bytes_bounds_the_first_partition, setup,
                                         teardown),

@@ -19,27 +19,46 @@
 
 enum { T_BOOL = 1, T_STRING = 2, T_INT = 3, T_LONG = 5, T_LIST = 7 };
 
-/* Topic-level settings: storage prints those it acts on; the others have a fixed value. */
+/*
+ * Topic-level settings: storage prints those it acts on (cleanup.policy included); the
+ * others have a fixed value.  broker: the broker-level name that sets its default (the
+ * synonym DescribeConfigs reports).
+ */
 static const struct {
     const char *name;
     const char *fixed; /* for settings a single node does not act on; NULL: storage's */
     int8_t type;
+    const char *broker;
+    const char *doc;
 } topic_keys[] = {
-    {"cleanup.policy", "delete", T_LIST},
-    {"compression.type", "producer", T_STRING},
-    {"flush.messages", NULL, T_LONG},
-    {"flush.ms", NULL, T_LONG},
-    {"index.interval.bytes", NULL, T_INT},
-    {"max.message.bytes", NULL, T_INT},
-    {"message.timestamp.type", NULL, T_STRING},
-    {"min.insync.replicas", "1", T_INT},
-    {"preallocate", NULL, T_BOOL},
-    {"retention.bytes", NULL, T_LONG},
-    {"retention.ms", NULL, T_LONG},
-    {"segment.bytes", NULL, T_INT},
-    {"segment.index.bytes", NULL, T_INT},
-    {"segment.ms", NULL, T_LONG},
-    {"unclean.leader.election.enable", "false", T_BOOL},
+    {"cleanup.policy", NULL, T_LIST, "log.cleanup.policy",
+     "delete: old segments go by retention.ms and retention.bytes; compact: kept whole (rill has "
+     "no log cleaner); compact,delete: deleted by retention"},
+    {"compression.type", "producer", T_STRING, "compression.type",
+     "Batches are stored as the producer compressed them"},
+    {"flush.messages", NULL, T_LONG, "log.flush.interval.messages",
+     "Fsync the log after this many messages"},
+    {"flush.ms", NULL, T_LONG, "log.flush.interval.ms",
+     "Fsync the log when unflushed data is this old (ms)"},
+    {"index.interval.bytes", NULL, T_INT, "log.index.interval.bytes",
+     "Bytes of log between two offset index entries"},
+    {"max.message.bytes", NULL, T_INT, "message.max.bytes", "Largest record batch accepted"},
+    {"message.timestamp.type", NULL, T_STRING, "log.message.timestamp.type",
+     "CreateTime: the producer's timestamps; LogAppendTime: the broker's"},
+    {"min.insync.replicas", "1", T_INT, "min.insync.replicas", "Always 1: one replica"},
+    {"preallocate", NULL, T_BOOL, "log.preallocate",
+     "Reserve disk blocks ahead of appends to the active segment"},
+    {"retention.bytes", NULL, T_LONG, "log.retention.bytes",
+     "Delete the oldest segments while a partition holds more than this; -1: no limit"},
+    {"retention.ms", NULL, T_LONG, "log.retention.ms",
+     "Delete segments whose newest record is older than this (ms); -1: keep forever"},
+    {"segment.bytes", NULL, T_INT, "log.segment.bytes", "Roll to a new segment at this size"},
+    {"segment.index.bytes", NULL, T_INT, "log.index.size.max.bytes",
+     "Largest offset index of a segment; a segment rolls when it is full"},
+    {"segment.ms", NULL, T_LONG, "log.roll.ms",
+     "Roll to a new segment when the first record of the active one is this old (ms)"},
+    {"unclean.leader.election.enable", "false", T_BOOL, "unclean.leader.election.enable",
+     "Always false: one replica"},
 };
 #define NTOPIC_KEYS (int32_t)(sizeof(topic_keys) / sizeof(topic_keys[0]))
 
@@ -74,19 +93,36 @@ int rill__topic_configs(rill_server *srv, const rill_topic *tp, rill_arena *a, r
         const char *over = rill__topic_config(tp, topic_keys[k].name);
         e[m].name = topic_keys[k].name;
         e[m].type = topic_keys[k].type;
+        e[m].doc = topic_keys[k].doc;
         if (topic_keys[k].fixed) {
             snprintf(v, sizeof(v), "%s", over ? over : topic_keys[k].fixed);
-            e[m].source = over ? RILL_CFG_SOURCE_TOPIC : RILL_CFG_SOURCE_DEFAULT;
+            snprintf(b, sizeof(b), "%s", topic_keys[k].fixed);
+            snprintf(d, sizeof(d), "%s", topic_keys[k].fixed);
         } else {
             rill__log_config_get(&eff, topic_keys[k].name, v, sizeof(v));
             rill__log_config_get(broker, topic_keys[k].name, b, sizeof(b));
             rill__log_config_get(&builtin, topic_keys[k].name, d, sizeof(d));
-            e[m].source = over                ? RILL_CFG_SOURCE_TOPIC
-                          : strcmp(b, d) != 0 ? RILL_CFG_SOURCE_STATIC_BROKER
-                                              : RILL_CFG_SOURCE_DEFAULT;
         }
+        e[m].source = over                ? RILL_CFG_SOURCE_TOPIC
+                      : strcmp(b, d) != 0 ? RILL_CFG_SOURCE_STATIC_BROKER
+                                          : RILL_CFG_SOURCE_DEFAULT;
         if (!(e[m].value = arena_strdup(a, v)))
             return -1;
+        if (over)
+            e[m].syn[e[m].nsyn++] =
+                (rill_cfg_synonym){e[m].name, e[m].value, RILL_CFG_SOURCE_TOPIC};
+        if (strcmp(b, d) != 0) {
+            char *bv = arena_strdup(a, b);
+            if (!bv)
+                return -1;
+            e[m].syn[e[m].nsyn++] =
+                (rill_cfg_synonym){topic_keys[k].broker, bv, RILL_CFG_SOURCE_STATIC_BROKER};
+        }
+        char *dv = arena_strdup(a, d);
+        if (!dv)
+            return -1;
+        e[m].syn[e[m].nsyn++] =
+            (rill_cfg_synonym){topic_keys[k].broker, dv, RILL_CFG_SOURCE_DEFAULT};
     }
     for (size_t i = 0; i < tp->nconfigs; i++) {
         int known = 0;
@@ -98,6 +134,7 @@ int rill__topic_configs(rill_server *srv, const rill_topic *tp, rill_arena *a, r
         e[m].value = tp->configs[i].value;
         e[m].type = T_STRING;
         e[m].source = RILL_CFG_SOURCE_TOPIC;
+        e[m].syn[e[m].nsyn++] = (rill_cfg_synonym){e[m].name, e[m].value, RILL_CFG_SOURCE_TOPIC};
         m++;
     }
     *out = e;
@@ -124,8 +161,18 @@ static void add(cfg_list *l, const char *name, int8_t type, const char *v, const
     e->type = type;
     e->read_only = true;
     e->source = strcmp(v, dv) != 0 ? RILL_CFG_SOURCE_STATIC_BROKER : RILL_CFG_SOURCE_DEFAULT;
-    if (!(e->value = arena_strdup(l->a, v)))
+    if (!(e->value = arena_strdup(l->a, v))) {
         l->err = 1;
+        return;
+    }
+    e->syn[e->nsyn++] = (rill_cfg_synonym){name, e->value, e->source};
+    if (e->source == RILL_CFG_SOURCE_STATIC_BROKER) {
+        char *d = arena_strdup(l->a, dv);
+        if (!d)
+            l->err = 1;
+        else
+            e->syn[e->nsyn++] = (rill_cfg_synonym){name, d, RILL_CFG_SOURCE_DEFAULT};
+    }
 }
 
 static void add_int(cfg_list *l, const char *name, int8_t type, int64_t v, int64_t dv) {
@@ -289,15 +336,18 @@ int rill__h_describe_configs(rill_req *q) {
             ce->is_default = e[j].source == RILL_CFG_SOURCE_DEFAULT;
             ce->config_source = e[j].source;
             ce->config_type = e[j].type;
-            ce->documentation = rill__str_null();
-            if (req.include_synonyms) {
-                ce->synonyms = rill__arena_calloc(a, 1, sizeof(*ce->synonyms));
+            ce->documentation =
+                req.include_documentation && e[j].doc ? rill__str(e[j].doc) : rill__str_null();
+            if (req.include_synonyms && e[j].nsyn > 0) {
+                ce->synonyms = rill__arena_calloc(a, (size_t)e[j].nsyn, sizeof(*ce->synonyms));
                 if (!ce->synonyms)
                     return -1;
-                ce->synonyms[0].name = ce->name;
-                ce->synonyms[0].value = ce->value;
-                ce->synonyms[0].source = e[j].source;
-                ce->nsynonyms = 1;
+                for (int32_t y = 0; y < e[j].nsyn; y++) {
+                    ce->synonyms[y].name = rill__str(e[j].syn[y].name);
+                    ce->synonyms[y].value = rill__str(e[j].syn[y].value);
+                    ce->synonyms[y].source = e[j].syn[y].source;
+                }
+                ce->nsynonyms = e[j].nsyn;
             }
         }
         res->nconfigs = k;

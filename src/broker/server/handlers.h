@@ -67,12 +67,23 @@ int rill__list_offsets_ts_finder(void *opaque, const uint8_t *batch, size_t len,
                                  int32_t *offset_delta, int64_t *found_ts);
 
 /* One configuration entry as DescribeConfigs / CreateTopics report it. */
+typedef struct rill_cfg_synonym {
+    const char *name;
+    char *value;
+    int8_t source;
+} rill_cfg_synonym;
+
 typedef struct rill_cfg_entry {
     const char *name;
     char *value;   /* NULL: no value (sensitive or unset) */
     int8_t source; /* Kafka's ConfigSource: 1 topic, 4 static broker, 5 default */
     int8_t type;   /* Kafka's ConfigType: 1 boolean, 2 string, 3 int, 5 long, 7 list */
     bool read_only;
+    const char *doc; /* NULL: none */
+    /* Where the value could come from, in precedence order, the entry's own first (Kafka's
+     * synonyms: the topic override, the broker's setting, the default). */
+    rill_cfg_synonym syn[3];
+    int32_t nsyn;
 } rill_cfg_entry;
 
 #define RILL_CFG_SOURCE_TOPIC 1
