@@ -430,7 +430,14 @@ def test_group_cooperative_sticky(mock_cluster, rill_broker, topic_name, members
         check_delivery(members)
     a.stop()
     b.stop()
-    assert committed(broker.bootstrap, group, topic_name, 6) == [150] * 6
+    got = committed(broker.bootstrap, group, topic_name, 6)
+    if where == "rill-broker":
+        assert got == [150] * 6
+    else:
+        # The mock's coordinator can refuse a member's last commit (see above) when the other
+        # member's leave has started a rebalance; the partition then keeps the commit of the
+        # round before (seen under ASan: [150, 150, 150, 100, 100, 100]).  At-least-once.
+        assert all(100 <= c <= 150 for c in got), got
 
 
 @pytest.mark.timeout(90)
