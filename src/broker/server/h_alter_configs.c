@@ -58,18 +58,6 @@ static int kv_put(rill_arena *a, kvset *s, const char *key, const char *value) {
     return 0;
 }
 
-static char *cstr(rill_arena *a, rill_str s) {
-    if (s.len < 0)
-        return NULL;
-    char *p = rill__arena_alloc(a, (size_t)s.len + 1);
-    if (p) {
-        if (s.len)
-            memcpy(p, s.ptr, (size_t)s.len);
-        p[s.len] = '\0';
-    }
-    return p;
-}
-
 /* Does the comma-separated list hold item? */
 static int list_has(const char *list, const char *item) {
     size_t n = strlen(item);
@@ -140,7 +128,7 @@ static int alter_topic(rill_server *srv, const rill_alter_configs_resource *rr, 
                 return -1;
     for (int32_t k = 0; k < rr->nconfigs; k++) {
         const rill_alter_config *c = &rr->configs[k];
-        char *key = cstr(a, c->name), *value = cstr(a, c->value);
+        char *key = rill__arena_cstr(a, c->name), *value = rill__arena_cstr(a, c->value);
         if (!key || (!value && c->value.len >= 0))
             return -1;
         for (int32_t j = 0; j < k; j++)
@@ -222,11 +210,8 @@ static int handle(rill_req *q, rill_alter_configs_req *req, rill_alter_configs_r
         res->error_code = (int16_t)err;
         if (err) {
             rill__req_error(q, res->error_code);
-            char *p = msg[0] ? rill__arena_alloc(&srv->arena, strlen(msg) + 1) : NULL;
-            if (p) {
-                strcpy(p, msg);
-                res->error_message = rill__str(p);
-            }
+            if (msg[0])
+                res->error_message = rill__arena_msg(&srv->arena, msg);
         }
     }
     return 0;

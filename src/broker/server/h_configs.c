@@ -62,14 +62,6 @@ static const struct {
 };
 #define NTOPIC_KEYS (int32_t)(sizeof(topic_keys) / sizeof(topic_keys[0]))
 
-static char *arena_strdup(rill_arena *a, const char *s) {
-    size_t n = strlen(s) + 1;
-    char *p = rill__arena_alloc(a, n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 int rill__topic_configs(rill_server *srv, const rill_topic *tp, rill_arena *a, rill_cfg_entry **out,
                         int32_t *n) {
     rill_log_config eff, builtin;
@@ -106,19 +98,19 @@ int rill__topic_configs(rill_server *srv, const rill_topic *tp, rill_arena *a, r
         e[m].source = over                ? RILL_CFG_SOURCE_TOPIC
                       : strcmp(b, d) != 0 ? RILL_CFG_SOURCE_STATIC_BROKER
                                           : RILL_CFG_SOURCE_DEFAULT;
-        if (!(e[m].value = arena_strdup(a, v)))
+        if (!(e[m].value = rill__arena_strdup(a, v)))
             return -1;
         if (over)
             e[m].syn[e[m].nsyn++] =
                 (rill_cfg_synonym){e[m].name, e[m].value, RILL_CFG_SOURCE_TOPIC};
         if (strcmp(b, d) != 0) {
-            char *bv = arena_strdup(a, b);
+            char *bv = rill__arena_strdup(a, b);
             if (!bv)
                 return -1;
             e[m].syn[e[m].nsyn++] =
                 (rill_cfg_synonym){topic_keys[k].broker, bv, RILL_CFG_SOURCE_STATIC_BROKER};
         }
-        char *dv = arena_strdup(a, d);
+        char *dv = rill__arena_strdup(a, d);
         if (!dv)
             return -1;
         e[m].syn[e[m].nsyn++] =
@@ -161,13 +153,13 @@ static void add(cfg_list *l, const char *name, int8_t type, const char *v, const
     e->type = type;
     e->read_only = true;
     e->source = strcmp(v, dv) != 0 ? RILL_CFG_SOURCE_STATIC_BROKER : RILL_CFG_SOURCE_DEFAULT;
-    if (!(e->value = arena_strdup(l->a, v))) {
+    if (!(e->value = rill__arena_strdup(l->a, v))) {
         l->err = 1;
         return;
     }
     e->syn[e->nsyn++] = (rill_cfg_synonym){name, e->value, e->source};
     if (e->source == RILL_CFG_SOURCE_STATIC_BROKER) {
-        char *d = arena_strdup(l->a, dv);
+        char *d = rill__arena_strdup(l->a, dv);
         if (!d)
             l->err = 1;
         else
@@ -267,11 +259,6 @@ static int wanted(const rill_describe_configs_resource *r, const char *name) {
     return 0;
 }
 
-static rill_str err_msg(rill_arena *a, const char *msg) {
-    char *p = arena_strdup(a, msg);
-    return p ? rill__str(p) : rill__str_null();
-}
-
 int rill__h_describe_configs(rill_req *q) {
     rill_server *srv = q->srv;
     rill_arena *a = &srv->arena;
@@ -320,7 +307,7 @@ int rill__h_describe_configs(rill_req *q) {
         }
         if (res->error_code) {
             rill__req_error(q, res->error_code);
-            res->error_message = err_msg(a, msg);
+            res->error_message = rill__arena_msg(a, msg);
             continue;
         }
         if (!RILL_REQ_ARRAY(q, res->configs, n))

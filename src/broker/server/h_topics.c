@@ -14,28 +14,6 @@
 #include "broker/server/handlers.h"
 #include "proto/api_topics.h"
 
-/* An error message in the arena, for a response. */
-static rill_str msg_str(rill_arena *a, const char *msg) {
-    size_t n = strlen(msg);
-    char *p = rill__arena_alloc(a, n + 1);
-    if (!p)
-        return rill__str_null();
-    memcpy(p, msg, n + 1);
-    return rill__str(p);
-}
-
-/* A C string copy of a view, in the arena; NULL for a null view. */
-static char *arena_cstr(rill_arena *a, rill_str s) {
-    if (s.len < 0)
-        return NULL;
-    char *p = rill__arena_alloc(a, (size_t)s.len + 1);
-    if (p) {
-        memcpy(p, s.ptr, (size_t)s.len);
-        p[s.len] = '\0';
-    }
-    return p;
-}
-
 static int same_name(rill_str a, rill_str b) {
     return a.len == b.len && a.len >= 0 && memcmp(a.ptr, b.ptr, (size_t)a.len) == 0;
 }
@@ -171,8 +149,8 @@ int rill__h_create_topics(rill_req *q) {
             for (int32_t c = 0; c < nkv; c++) {
                 if (rill__str_is_null(t->configs[c].value))
                     continue; /* null: leave the default */
-                kv[k].key = arena_cstr(a, t->configs[c].name);
-                kv[k].value = arena_cstr(a, t->configs[c].value);
+                kv[k].key = rill__arena_cstr(a, t->configs[c].name);
+                kv[k].value = rill__arena_cstr(a, t->configs[c].value);
                 if (!kv[k].key || !kv[k].value)
                     return -1;
                 k++;
@@ -188,7 +166,7 @@ int rill__h_create_topics(rill_req *q) {
         if (res->error_code) {
             rill__req_error(q, res->error_code);
             if (ver >= 1 && msg[0])
-                res->error_message = msg_str(a, msg);
+                res->error_message = rill__arena_msg(a, msg);
             continue;
         }
         res->num_partitions = parts;
@@ -242,7 +220,7 @@ int rill__h_delete_topics(rill_req *q) {
             res->error_code = RILL_ERR_TOPIC_DELETION_DISABLED;
         if (!res->error_code) {
             snprintf(name, sizeof(name), "%s", tp->name);
-            res->name = msg_str(a, name);
+            res->name = rill__arena_msg(a, name);
             memcpy(res->topic_id, tp->id, 16);
             if (!drained) {
                 /* No fsync may be running or pending on a log about to be freed. */
@@ -321,7 +299,7 @@ int rill__h_create_partitions(rill_req *q) {
         if (res->error_code) {
             rill__req_error(q, res->error_code);
             if (msg[0])
-                res->error_message = msg_str(a, msg);
+                res->error_message = rill__arena_msg(a, msg);
         }
     }
     return RILL_REQ_REPLY(q, create_partitions, &m);

@@ -9,8 +9,36 @@
 #ifndef RILL_BROKER_HANDLERS_H
 #define RILL_BROKER_HANDLERS_H
 
+#include <string.h>
+
 #include "broker/server/server_int.h"
 #include "proto/fields.h"
+
+/* Strings for responses and for storage, copied into the request arena (NULL: no memory). */
+static inline char *rill__arena_strdup(rill_arena *a, const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = rill__arena_alloc(a, n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+/* A NUL-terminated copy of a view; NULL for a null view (or no memory). */
+static inline char *rill__arena_cstr(rill_arena *a, rill_str s) {
+    if (s.len < 0)
+        return NULL;
+    char *p = rill__arena_alloc(a, (size_t)s.len + 1);
+    if (p) {
+        if (s.len)
+            memcpy(p, s.ptr, (size_t)s.len);
+        p[s.len] = '\0';
+    }
+    return p;
+}
+/* An error message for a response; a null string when out of memory. */
+static inline rill_str rill__arena_msg(rill_arena *a, const char *msg) {
+    char *p = rill__arena_strdup(a, msg);
+    return p ? rill__str(p) : rill__str_null();
+}
 
 int rill__h_api_versions(rill_req *q);      /* dispatch.c */
 int rill__h_metadata(rill_req *q);          /* h_metadata.c */
