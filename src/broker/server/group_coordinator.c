@@ -130,60 +130,40 @@ static void expire_one(void *opaque, const char *topic, int32_t partition,
         x->gone[x->n++].partition = partition;
 }
 
-static void collect_group(void *opaque, const char *group) {
-    char ***names = opaque;
-    size_t n = 0;
-    while ((*names)[n])
-        n++;
-    char **a = realloc(*names, (n + 2) * sizeof(**names));
-    if (!a)
-        return;
-    *names = a;
-    a[n] = strdup(group);
-    a[n + 1] = NULL;
-}
-
-/* offsets.retention.minutes: see rill_gc_config.offsets_retention_ms. */
-static void expire_offsets(rill_gc *gc) {
-    if (gc->cfg.offsets_retention_ms <= 0)
-        return;
-    char **names = calloc(1, sizeof(*names));
-    if (!names)
-        return;
-    rill__offsets_groups(gc->offsets, collect_group, &names);
-    int64_t now = rill__gc_wall(gc);
-    for (size_t i = 0; names[i]; i++) {
-        gc_group *g = rill__hmap_get(&gc->groups, names[i], strlen(names[i]));
-        if (g && g->state != GC_EMPTY)
-            continue; /* members are using them */
-        expiry x = {gc, g ? g->empty_since : -1, now, NULL, 0, 0};
-        rill__offsets_foreach(gc->offsets, names[i], expire_one, &x);
-        for (size_t k = 0; k < x.n; k++) {
-            rill__offsets_delete(gc->offsets, names[i], x.gone[k].topic, x.gone[k].partition);
-            free(x.gone[k].topic);
-        }
-        if (x.n)
-            LOG(gc, RILL_LOG_INFO, "group %s: %zu committed offset(s) expired", names[i], x.n);
-        free(x.gone);
+/*
+ * offsets.retention.minutes for one Empty group (see rill_gc_config.offsets_retention_ms).
+ * Every group with committed offsets is in gc->groups: loaded from the store at start,
+ * created by its first commit.
+ */
+static void expire_offsets(rill_gc *gc, gc_group *g, int64_t now) {
+    expiry x = {gc, g->empty_since, now, NULL, 0, 0};
+    rill__offsets_foreach(gc->offsets, g->id, expire_one, &x);
+    for (size_t k = 0; k < x.n; k++) {
+        rill__offsets_delete(gc->offsets, g->id, x.gone[k].topic, x.gone[k].partition);
+        free(x.gone[k].topic);
     }
-    for (size_t i = 0; names[i]; i++)
-        free(names[i]);
-    free(names);
+    if (x.n)
+        LOG(gc, RILL_LOG_INFO, "group %s: %zu committed offset(s) expired", g->id, x.n);
+    free(x.gone);
 }
 
 /*
- * Kafka's periodic cleanup: expires committed offsets (above), then forgets Empty groups
- * that have no committed offsets (after a DeleteGroups, after their offsets expired, or
- * groups whose members all left without committing).
+ * Kafka's periodic cleanup: expires the committed offsets of Empty groups (a group with
+ * members keeps them), then forgets Empty groups that have no committed offsets (after a
+ * DeleteGroups, after their offsets expired, or groups whose members all left without
+ * committing).
  */
 static void cleanup(rill_gc *gc) {
-    expire_offsets(gc);
     size_t n;
     gc_group **v = group_list(gc, &n);
+    int64_t now = rill__gc_wall(gc);
     for (size_t i = 0; v && i < n; i++) {
         gc_group *g = v[i];
-        if (g->state == GC_EMPTY && g->npending == 0 &&
-            !rill__offsets_has_group(gc->offsets, g->id))
+        if (g->state != GC_EMPTY)
+            continue;
+        if (gc->cfg.offsets_retention_ms > 0)
+            expire_offsets(gc, g, now);
+        if (g->npending == 0 && !rill__offsets_has_group(gc->offsets, g->id))
             rill__gc_group_drop(gc, g);
     }
     free(v);
