@@ -106,8 +106,8 @@ int rill__segment_index_full(const rill_segment *s) {
     return rill__index_full(&s->oidx) || rill__index_full(&s->tidx);
 }
 
-int rill__segment_note_batch(rill_segment *s, const rill_batch_hdr *h, int64_t pos,
-                             int64_t interval) {
+void rill__segment_note_batch(rill_segment *s, const rill_batch_hdr *h, int64_t pos,
+                              int64_t interval) {
     /* Kafka's rolling base: the first batch's timestamp when it has one, else the
      * segment's creation time (already in roll_ts). */
     if (s->next_offset == s->base && pos == 0 && h->max_ts >= 0)
@@ -116,19 +116,17 @@ int rill__segment_note_batch(rill_segment *s, const rill_batch_hdr *h, int64_t p
         s->max_ts = h->max_ts;
         s->max_ts_offset = h->base_offset;
     }
-    int skipped = 0;
     if (s->bytes_since_index >= interval && pos > 0) {
-        if (rill__oidx_append(&s->oidx, (int32_t)(h->base_offset - s->base), (int32_t)pos) != 0)
-            skipped = 1;
-        if (s->max_ts >= 0 &&
-            rill__tidx_maybe_append(&s->tidx, s->max_ts, (int32_t)(s->max_ts_offset - s->base)))
-            skipped = 1;
+        /* Either may fail (full, or no memory): the index is then just sparser. */
+        (void)rill__oidx_append(&s->oidx, (int32_t)(h->base_offset - s->base), (int32_t)pos);
+        if (s->max_ts >= 0)
+            (void)rill__tidx_maybe_append(&s->tidx, s->max_ts,
+                                          (int32_t)(s->max_ts_offset - s->base));
         s->bytes_since_index = 0;
     }
     s->bytes_since_index += h->size;
     s->size = pos + h->size;
     s->next_offset = h->base_offset + h->last_delta + 1;
-    return skipped;
 }
 
 void rill__segment_reset(rill_segment *s) {

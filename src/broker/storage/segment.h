@@ -64,10 +64,10 @@ int rill__segment_file(const rill_segment *s, const char *suffix, char *out, siz
  * index out of room (appends roll before that happens; a segment written under a larger
  * segment.index.bytes than today's can get there on recovery) or out of memory just gets
  * no entry: the index is sparse, lookups walk batch headers from the entry before, so
- * this never loses a batch.  Returns 0, or 1 when an entry was skipped.
+ * this never loses a batch.
  */
-int rill__segment_note_batch(rill_segment *s, const rill_batch_hdr *h, int64_t pos,
-                             int64_t interval);
+void rill__segment_note_batch(rill_segment *s, const rill_batch_hdr *h, int64_t pos,
+                              int64_t interval);
 /* Empties the in-memory state so a scan can rebuild it. */
 void rill__segment_reset(rill_segment *s);
 /* True when the segment cannot take another index entry. */
